@@ -1,0 +1,16 @@
+"""The ``eventgraph`` command: serve, migrate, schema, and the admin sub-commands."""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli.serve import migrate_command, schema_command, serve_command
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Eventgraph event store")
+cli.command("serve")(serve_command)
+cli.command("migrate")(migrate_command)
+cli.command("schema")(schema_command)
+
+
+def main() -> None:
+    cli()

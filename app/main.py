@@ -1,0 +1,24 @@
+"""Composition root: ``create_app(settings)`` wires HTTP, GraphQL and REST together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.lifespan import build_lifespan
+from app.settings import Settings
+from graphql_schema.router import create_graphql_router
+from rest.router import install_rest
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app; tests pass their own ``Settings``."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Eventgraph",
+        version="0.1.0",
+        description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
+        lifespan=build_lifespan(settings),
+    )
+    app.include_router(create_graphql_router(settings), prefix="/graphql")
+    install_rest(app, settings)
+    return app

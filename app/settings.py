@@ -1,0 +1,52 @@
+"""Settings, read once from the environment (prefix ``EVENTGRAPH_``) and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./eventgraph.db"
+
+
+class Settings(BaseSettings):
+    """Every tunable of an Eventgraph process."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTGRAPH_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_SQLITE_URL,
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    broadcast_url: str | None = Field(
+        None,
+        description="memory://, redis://host:port or postgres://...; default: memory on SQLite,"
+        " LISTEN/NOTIFY on the same database on PostgreSQL",
+    )
+    host: str = Field("127.0.0.1", description="Address `eventgraph serve` binds to")
+    port: int = Field(8000, description="Port `eventgraph serve` binds to")
+    admin_token: SecretStr | None = Field(None, description="Accepted as an admin token when set")
+    max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first`/`last`/`limit`")
+    max_event_bytes: int = Field(65536, ge=1, description="Largest compact JSON `data` of an event")
+    max_batch: int = Field(1000, ge=1, description="Most events in one atomic publish")
+    poll_interval: int = Field(30, ge=0, description="s-maxage for public channel polling")
+    retention_days: int | None = Field(None, ge=1, description="Delete events older than this")
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted"
+    )
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size per process")
+    log_level: str = Field("INFO", description="Root log level")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("database_url must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def page_size_default(self) -> int:
+        return min(100, self.max_page_size)

@@ -1,0 +1,86 @@
+"""Engines for both databases, configured once with the reasons written down."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the single writer; busy_timeout makes a second
+        # process wait for the write lock instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+        # SQLite's lower() folds ASCII only; ilike needs Unicode lower-casing.
+        dbapi_connection.create_function(  # type: ignore[attr-defined]
+            "unicode_lower", 1, _unicode_lower, deterministic=True
+        )
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front, so two writers never deadlock on upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, AsyncEngine]:
+    """Return ``(read_engine, write_engine)``; the same engine twice on PostgreSQL."""
+    if url.startswith("sqlite"):
+        read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
+        # One writer connection: SQLite allows a single writer, and queueing writers on
+        # our own pool is cheaper and fairer than letting them spin on SQLITE_BUSY.
+        write = create_async_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+        )
+        _install_sqlite_pragmas(read, immediate=False)
+        _install_sqlite_pragmas(write, immediate=True)
+        return read, write
+    engine = create_async_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+    )
+    return engine, engine
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True when SQLite reports its write lock is held (a retryable condition)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

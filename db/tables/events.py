@@ -1,0 +1,66 @@
+"""Events, with a commit-ordered position ``seq`` and an index for every filter and order.
+
+``seq`` is assigned while the publishing transaction holds the row lock of the
+``event_positions`` counter (see ``db/repositories/events.py``), so positions become
+visible strictly in increasing order: a reader that sees position N has seen every
+position below N. Polling cursors and subscription resume stand on it; ULIDs and
+timestamps are assigned before commit and are not commit-ordered across transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from db.types import CodePointText, JsonValue, UtcDateTime
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("events_seq_idx", "seq", unique=True),
+        Index("events_created_at_id_idx", "created_at", "id"),
+        Index("events_type_created_at_idx", "type", "created_at", "id"),
+        Index("events_channel_id_seq_idx", "channel_id", "seq"),
+        Index("events_channel_id_created_at_idx", "channel_id", "created_at", "id"),
+        Index("events_workspace_id_created_at_idx", "workspace_id", "created_at", "id"),
+        Index("events_subject_id_created_at_idx", "subject_id", "created_at", "id"),
+        Index("events_user_id_created_at_idx", "user_id", "created_at", "id"),
+        Index("events_parent_id_idx", "parent_id"),
+        Index("events_publisher_id_created_at_idx", "publisher_id", "created_at", "id"),
+    )
+
+    id: str = Field(sa_column=Column(CodePointText, primary_key=True))
+    seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), nullable=False))
+    type: str | None = Field(default=None, sa_column=Column(CodePointText))
+    channel_id: str = Field(
+        sa_column=Column(
+            CodePointText, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    workspace_id: str = Field(
+        sa_column=Column(
+            CodePointText, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    subject_id: str | None = Field(default=None, sa_column=Column(CodePointText))
+    user_id: str | None = Field(default=None, sa_column=Column(CodePointText))
+    # No foreign key: deleting an event leaves its children's parent_id as it was.
+    parent_id: str | None = Field(default=None, sa_column=Column(CodePointText))
+    publisher_id: str | None = Field(default=None, sa_column=Column(CodePointText))
+    publisher_name: str | None = Field(default=None, sa_column=Column(CodePointText))
+    data: Any = Field(default=None, sa_column=Column(JsonValue))
+    meta: Any = Field(default=None, sa_column=Column(JsonValue))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+class EventPosition(SQLModel, table=True):
+    """A single row holding the last assigned ``seq``; its row lock orders commits."""
+
+    __tablename__ = "event_positions"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -1,0 +1,72 @@
+"""Portable column types: the only place that knows how each database stores a value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Dialect, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# Fixed-width text keeps SQLite's lexical order equal to chronological order.
+_SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def to_millis(value: datetime) -> datetime:
+    """UTC, truncated to whole milliseconds: the precision everything is stored at."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 with milliseconds and ``Z``, the one wire format of timestamps."""
+    value = to_millis(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetime at millisecond precision on both databases."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True, precision=3))
+        return dialect.type_descriptor(String(23))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = to_millis(value)
+        if dialect.name == "postgresql":
+            return value
+        return value.strftime(_SQLITE_FORMAT)[:23]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return to_millis(value)
+        return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+
+
+class CodePointText(TypeDecorator[str]):
+    """Text compared and sorted by code point on both databases (COLLATE "C" on PostgreSQL)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Text(collation="C"))
+        # SQLite's default BINARY collation compares UTF-8 bytes, i.e. code points.
+        return dialect.type_descriptor(Text())
+
+
+JsonValue: TypeEngine[Any] = JSON(none_as_null=True).with_variant(
+    JSONB(none_as_null=True), "postgresql"
+)
