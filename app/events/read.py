@@ -52,4 +52,20 @@ class EventPage:
         return self.cursors[-1] if self.cursors else None
 
 
-__all__ = ["EventPage", "EventQuery", "EventRow", "PageRequest", "Sequence"]
+# --- Signatures every caller relies on (the query-engine work implements the bodies) ---
+#
+# async def list_events(*, db: Database, scope: ReadScope, query: EventQuery,
+#                       page: PageRequest, max_page_size: int, offset: int = 0) -> EventPage
+#     One SQL statement per page (first+1 / last+1 rows for exact hasNext/hasPrevious).
+#     Raises app.errors.BadInput (with .path such as "after", "first") for bad arguments,
+#     a cursor from another orderBy/filter, first+last together, sizes out of range.
+# async def count_events(*, db, scope, query: EventQuery) -> int
+#     COUNT(*) of matching readable events, ignoring paging.
+# async def get_events(*, db, scope, ids: Sequence[str]) -> dict[str, EventRow]
+#     Readable events among ids (one statement); missing/unreadable ids are absent.
+# async def list_related_events(*, db, scope, group_field: Literal["parent_id",
+#                       "channel_id", "workspace_id"], keys: Sequence[str], query: EventQuery,
+#                       page: PageRequest, max_page_size: int) -> dict[str, EventPage]
+#     One statement for all keys (window function per key): children / Channel.events /
+#     Workspace.events connections batched across a page of parents.
+# async def count_related_events(*, db, scope, group_field, keys, query) -> dict[str, int]
