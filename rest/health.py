@@ -1,10 +1,11 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from app.observability.metrics import render_metrics, set_pool_status
 from app.state import app_state
 
 router = APIRouter(tags=["operations"])
@@ -19,3 +20,10 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     ok = await app_state(request).db.ping()
     return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics (text exposition format)")
+async def metrics(request: Request) -> Response:
+    set_pool_status(*app_state(request).db.pool_status())
+    body, content_type = render_metrics()
+    return Response(content=body, media_type=content_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.errors import Forbidden, Unauthenticated
 from db.query.scope import ReadScope
 
 PrincipalKind = Literal["admin", "publish", "subscribe", "anonymous"]
@@ -56,3 +57,11 @@ class Principal:
 
 ANONYMOUS = Principal(kind="anonymous")
 ADMIN = Principal(kind="admin")
+
+
+def require_admin(principal: Principal) -> None:
+    """Management is admin-only: 401 when anonymous, 403 for any other token."""
+    if not principal.is_authenticated:
+        raise Unauthenticated("authentication required")
+    if not principal.is_admin:
+        raise Forbidden("admin token required")

@@ -1,0 +1,166 @@
+"""Publishing: validate a batch, then store it atomically in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from app.auth.principal import Principal
+from app.channels.schemas import validate_data
+from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
+from app.events.read import EventRow
+from app.observability.metrics import EVENTS_PUBLISHED
+from app.settings import Settings
+from db.database import Database, WriteConn
+from db.repositories import channels as channel_repo
+from db.repositories import event_writes
+from db.repositories.errors import MissingReferenceError
+
+MAX_TYPE_LENGTH = 200
+MAX_META_BYTES = 16 * 1024
+
+OnPublished = Callable[[list[EventRow]], Awaitable[None]]
+BeforeCommit = Callable[[WriteConn, list[EventRow]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """One event as a client submits it (``data`` is required and must not be JSON null)."""
+
+    type: str | None = None
+    data: Any = None
+    meta: Any = None
+    subject_id: str | None = None
+    user_id: str | None = None
+    parent_id: str | None = None
+
+
+def _join(path: str, field: str) -> str:
+    return f"{path}.{field}" if path else field
+
+
+def _compact_size(value: Any, *, what: str, path: str) -> int:
+    try:
+        return len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        raise BadInput(f"{what} is not representable as JSON: {exc}", path=path) from None
+
+
+def _check_draft(
+    draft: EventDraft, channel: Mapping[str, Any], settings: Settings, *, path: str
+) -> None:
+    if draft.type is not None and len(draft.type) > MAX_TYPE_LENGTH:
+        raise BadInput(
+            f"type must be at most {MAX_TYPE_LENGTH} characters", path=_join(path, "type")
+        )
+    if draft.data is None:
+        raise BadInput("data is required and must not be null", path=_join(path, "data"))
+    size = _compact_size(draft.data, what="data", path=_join(path, "data"))
+    if size > settings.max_event_bytes:
+        raise PayloadTooLarge(
+            f"data is {size} bytes as compact JSON; the limit is {settings.max_event_bytes}",
+            path=_join(path, "data"),
+        )
+    if draft.meta is not None:
+        meta_size = _compact_size(draft.meta, what="meta", path=_join(path, "meta"))
+        if meta_size > MAX_META_BYTES:
+            raise PayloadTooLarge(
+                f"meta is {meta_size} bytes as compact JSON; the limit is {MAX_META_BYTES}",
+                path=_join(path, "meta"),
+            )
+    if channel["strict_types"]:
+        schemas: Mapping[str, Any] = channel["schemas"] or {}
+        if draft.type is None or draft.type not in schemas:
+            listed = ", ".join(sorted(schemas)) or "none"
+            raise BadInput(
+                f"channel {channel['id']!r} accepts only the types it lists ({listed})",
+                path=_join(path, "type"),
+            )
+        validate_data(
+            channel["id"], draft.type, schemas[draft.type], draft.data, path=_join(path, "data")
+        )
+
+
+async def publish_events(
+    *,
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    channel_id: str,
+    drafts: Sequence[EventDraft],
+    path_prefix: str = "events",
+    single: bool = False,
+    on_published: OnPublished | None = None,
+    before_commit: BeforeCommit | None = None,
+) -> list[EventRow]:
+    """Store ``drafts`` in ``channel_id`` atomically (all or none), in batch order.
+
+    ``path_prefix`` names the input in error paths: ``"events"`` (default) gives
+    ``events[3].data``; a single-event caller passes ``path_prefix="event", single=True``
+    to get ``event.data`` (an empty prefix with ``single=True`` gives ``data``).
+    ``before_commit`` runs inside the transaction (e.g. to queue webhook deliveries);
+    ``on_published`` runs after the commit (e.g. to notify subscribers).
+    """
+    if not principal.is_authenticated:
+        raise Unauthenticated("publishing requires a token")
+    async with db.read() as read_conn:
+        channel = await channel_repo.get_channel(read_conn, channel_id)
+    if channel is None:
+        raise NotFound(f"channel {channel_id!r} not found", path="channelId")
+    if not principal.can_publish(channel_id=channel_id, workspace_id=channel["workspace_id"]):
+        raise Forbidden(f"this token may not publish into channel {channel_id!r}")
+    if not drafts:
+        raise BadInput("at least one event is required", path=path_prefix or None)
+    if len(drafts) > settings.max_batch:
+        raise PayloadTooLarge(
+            f"{len(drafts)} events in one batch; the limit is {settings.max_batch}",
+            path=path_prefix or None,
+        )
+
+    def path_of(index: int) -> str:
+        return path_prefix if single else f"{path_prefix}[{index}]"
+
+    for index, draft in enumerate(drafts):
+        _check_draft(draft, channel, settings, path=path_of(index))
+    publisher_id = principal.publisher_id
+    publisher_name = principal.publisher_name
+    rows = [
+        {
+            "type": draft.type,
+            "channel_id": channel_id,
+            "workspace_id": channel["workspace_id"],
+            "subject_id": draft.subject_id,
+            "user_id": draft.user_id,
+            "parent_id": draft.parent_id,
+            "publisher_id": publisher_id,
+            "publisher_name": publisher_name,
+            "data": draft.data,
+            "meta": draft.meta,
+        }
+        for draft in drafts
+    ]
+    async with db.transaction() as conn:
+        parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
+        if parent_ids:
+            readable = await event_writes.readable_event_ids(
+                conn, scope=principal.read_scope, ids=parent_ids
+            )
+            for index, draft in enumerate(drafts):
+                if draft.parent_id is not None and draft.parent_id not in readable:
+                    raise BadInput(
+                        f"parent event {draft.parent_id!r} does not exist",
+                        path=_join(path_of(index), "parentId"),
+                    )
+        try:
+            stored: list[EventRow] = list(await event_writes.insert_events(conn, rows))
+        except MissingReferenceError:
+            raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
+        if before_commit is not None:
+            await before_commit(conn, stored)
+    EVENTS_PUBLISHED.inc(len(stored))
+    if on_published is not None:
+        await on_published(stored)
+    return stored

@@ -1,0 +1,116 @@
+"""Prometheus instruments on a registry of our own, and the ASGI middleware feeding them.
+
+HTTP series are labelled by route template (``/api/events/{event_id}``), never the raw
+path, and GraphQL operation names are truncated and capped, so label cardinality stays
+bounded whatever clients send.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter(
+    "eventgraph_http_requests",
+    "HTTP requests by route template, method and status",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "eventgraph_http_request_duration_seconds",
+    "HTTP request latency by route template and method",
+    ["route", "method"],
+    registry=REGISTRY,
+)
+GRAPHQL_OPERATIONS = Counter(
+    "eventgraph_graphql_operations",
+    "GraphQL operations by operation name, type and outcome",
+    ["operation", "type", "outcome"],
+    registry=REGISTRY,
+)
+EVENTS_PUBLISHED = Counter(
+    "eventgraph_events_published", "Events stored by publish", registry=REGISTRY
+)
+DB_POOL_IN_USE = Gauge(
+    "eventgraph_db_pool_connections_in_use",
+    "Database connections checked out of the read pool",
+    registry=REGISTRY,
+)
+DB_POOL_SIZE = Gauge(
+    "eventgraph_db_pool_size", "Configured size of the read pool", registry=REGISTRY
+)
+
+MAX_OPERATION_NAMES = 200
+_MAX_OPERATION_NAME_LENGTH = 64
+_seen_operations: set[str] = set()
+
+
+def record_graphql_operation(
+    name: str | None, *, operation_type: str = "query", ok: bool = True
+) -> None:
+    """Count one GraphQL operation (called by the GraphQL layer's extension)."""
+    label = (name or "anonymous")[:_MAX_OPERATION_NAME_LENGTH]
+    if label not in _seen_operations:
+        if len(_seen_operations) >= MAX_OPERATION_NAMES:
+            label = "other"
+        else:
+            _seen_operations.add(label)
+    GRAPHQL_OPERATIONS.labels(label, operation_type, "ok" if ok else "error").inc()
+
+
+def set_pool_status(in_use: int, size: int) -> None:
+    DB_POOL_IN_USE.set(in_use)
+    DB_POOL_SIZE.set(size)
+
+
+def render_metrics() -> tuple[bytes, str]:
+    """The text exposition of every instrument and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def _route_template(scope: Scope) -> str:
+    route: Any = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(path, str) and path:
+        return scope.get("root_path", "") + path if path.startswith("/") else path
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    """Pure ASGI: count and time each HTTP request (WebSockets pass through)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = _route_template(scope)
+            method = str(scope.get("method", "GET"))
+            HTTP_REQUESTS.labels(route, method, str(status)).inc()
+            HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)

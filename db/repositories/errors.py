@@ -1,0 +1,11 @@
+"""Narrow storage errors that ``app/`` translates into client errors."""
+
+from __future__ import annotations
+
+
+class DuplicateKeyError(Exception):
+    """An insert hit a primary-key or unique constraint."""
+
+
+class MissingReferenceError(Exception):
+    """An insert referenced a row that does not exist (a foreign key failed)."""
