@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from app.cli.admin import channel_app, token_app, workspace_app
 from app.cli.serve import migrate_command, schema_command, serve_command
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Eventgraph event store")
 cli.command("serve")(serve_command)
 cli.command("migrate")(migrate_command)
 cli.command("schema")(schema_command)
+cli.add_typer(token_app, name="token")
+cli.add_typer(workspace_app, name="workspace")
+cli.add_typer(channel_app, name="channel")
 
 
 def main() -> None:
