@@ -11,6 +11,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.query import semantics
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -39,6 +41,13 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         dbapi_connection.create_function(  # type: ignore[attr-defined]
             "unicode_lower", 1, _unicode_lower, deterministic=True
         )
+        # JSON filter operators run the very functions the in-memory evaluator uses.
+        for name, nargs, func in (
+            ("eg_json_contains", 2, semantics.sqlite_json_contains),
+            ("eg_json_has_keys", 3, semantics.sqlite_json_has_keys),
+            ("eg_json_path", 2, semantics.sqlite_json_path),
+        ):
+            dbapi_connection.create_function(name, nargs, func, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

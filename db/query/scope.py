@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, FromClause, false, or_, select, true
 
-from db.tables import channels_table, events_table
+from db.tables import channels_table, events_table, workspaces_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +42,34 @@ def readable(scope: ReadScope, events: FromClause = events_table) -> ColumnEleme
     if scope.workspace_ids:
         clauses.append(events.c.workspace_id.in_(sorted(scope.workspace_ids)))
     return or_(*clauses)
+
+
+def channel_readable(
+    scope: ReadScope, channels: FromClause = channels_table
+) -> ColumnElement[bool]:
+    """Channels ``scope`` can see: public ones plus its channels and workspaces' channels."""
+    if scope.admin:
+        return true()
+    clauses: list[ColumnElement[bool]] = [channels.c.private == false()]
+    if scope.channel_ids:
+        clauses.append(channels.c.id.in_(sorted(scope.channel_ids)))
+    if scope.workspace_ids:
+        clauses.append(channels.c.workspace_id.in_(sorted(scope.workspace_ids)))
+    return or_(*clauses)
+
+
+def workspace_readable(
+    scope: ReadScope, workspaces: FromClause = workspaces_table
+) -> ColumnElement[bool]:
+    """Workspaces in ``scope`` plus those holding a channel ``scope`` can see."""
+    if scope.admin:
+        return true()
+    channels = channels_table.alias("readable_channels")
+    has_channel = (
+        select(channels.c.id)
+        .where(channels.c.workspace_id == workspaces.c.id, channel_readable(scope, channels))
+        .exists()
+    )
+    if not scope.workspace_ids:
+        return has_channel
+    return or_(workspaces.c.id.in_(sorted(scope.workspace_ids)), has_channel)
