@@ -30,6 +30,7 @@ from db.repositories.tokens import TokenRow
 SECRET_PREFIX = "eg_"  # noqa: S105 - a public prefix, not a secret
 CACHE_TTL_SECONDS = 3.0
 CACHE_MAX_ENTRIES = 10_000
+_clock = time.monotonic
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ async def authenticate(*, db: Database, settings: Settings, secret: str | None) 
     now = datetime.now(UTC)
     cache = _caches.setdefault(db, {})
     cached = cache.get(secret_hash)
-    if cached is not None and cached.fresh_until > time.monotonic():
+    if cached is not None and cached.fresh_until > _clock():
         if cached.expires_at is not None and cached.expires_at <= now:
             raise Unauthenticated("token expired")
         return cached.principal
@@ -102,5 +103,5 @@ async def authenticate(*, db: Database, settings: Settings, secret: str | None) 
     principal = principal_for(row)
     if len(cache) >= CACHE_MAX_ENTRIES:
         cache.clear()
-    cache[secret_hash] = _Cached(principal, row["expires_at"], time.monotonic() + CACHE_TTL_SECONDS)
+    cache[secret_hash] = _Cached(principal, row["expires_at"], _clock() + CACHE_TTL_SECONDS)
     return principal
