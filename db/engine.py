@@ -18,6 +18,14 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _json_loads(value: Any) -> Any:
+    # SQLite gives a column declared JSON numeric affinity, so a top-level JSON number
+    # ("1", "2.5") comes back as an int/float rather than text.
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
+
+
 def _unicode_lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
@@ -58,13 +66,13 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
 def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, AsyncEngine]:
     """Return ``(read_engine, write_engine)``; the same engine twice on PostgreSQL."""
     if url.startswith("sqlite"):
-        read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
+        read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
         # One writer connection: SQLite allows a single writer, and queueing writers on
         # our own pool is cheaper and fairer than letting them spin on SQLITE_BUSY.
         write = create_async_engine(
             url,
             json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_loads,
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
@@ -75,7 +83,7 @@ def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Async
     engine = create_async_engine(
         url,
         json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        json_deserializer=_json_loads,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
