@@ -1,15 +1,24 @@
 """Read use-cases over events: pages, totals, lookups. Every read takes a ``ReadScope``.
 
-INTERFACE CONTRACT (implemented by the query-engine work; GraphQL and REST call these).
+GraphQL resolvers, loaders and REST routes call these; each opens one short read
+connection and runs one statement per page (see ``db/repositories/events.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from db.query.ast import TRUE, Filter, OrderKey
+from app.errors import BadInput
+from db.database import Database
+from db.query.ast import TRUE, Filter, OrderKey, normalize_order
+from db.query.filter_sql import UnsupportedFilterError
+from db.query.keyset import InvalidCursorError, binding, decode_cursor, encode_cursor
+from db.query.limits import FilterLimitError, check_limits
+from db.query.order import UnknownOrderFieldError
+from db.query.scope import ReadScope
+from db.repositories import events as repo
 
 EventRow = Mapping[str, Any]
 """A row of ``events`` as a mapping with snake_case column keys (``created_at`` is an aware
@@ -52,20 +61,158 @@ class EventPage:
         return self.cursors[-1] if self.cursors else None
 
 
-# --- Signatures every caller relies on (the query-engine work implements the bodies) ---
-#
-# async def list_events(*, db: Database, scope: ReadScope, query: EventQuery,
-#                       page: PageRequest, max_page_size: int, offset: int = 0) -> EventPage
-#     One SQL statement per page (first+1 / last+1 rows for exact hasNext/hasPrevious).
-#     Raises app.errors.BadInput (with .path such as "after", "first") for bad arguments,
-#     a cursor from another orderBy/filter, first+last together, sizes out of range.
-# async def count_events(*, db, scope, query: EventQuery) -> int
-#     COUNT(*) of matching readable events, ignoring paging.
-# async def get_events(*, db, scope, ids: Sequence[str]) -> dict[str, EventRow]
-#     Readable events among ids (one statement); missing/unreadable ids are absent.
-# async def list_related_events(*, db, scope, group_field: Literal["parent_id",
-#                       "channel_id", "workspace_id"], keys: Sequence[str], query: EventQuery,
-#                       page: PageRequest, max_page_size: int) -> dict[str, EventPage]
-#     One statement for all keys (window function per key): children / Channel.events /
-#     Workspace.events connections batched across a page of parents.
-# async def count_related_events(*, db, scope, group_field, keys, query) -> dict[str, int]
+GroupField = Literal["parent_id", "channel_id", "workspace_id"]
+MAX_IDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    order: tuple[OrderKey, ...]
+    bound: str
+    window: repo.Window
+
+
+def _check_query(query: EventQuery) -> tuple[OrderKey, ...]:
+    try:
+        check_limits(query.filter)
+    except FilterLimitError as exc:
+        raise BadInput(exc.message, path=exc.path) from exc
+    if query.ids is not None and len(query.ids) > MAX_IDS:
+        raise BadInput(f"at most {MAX_IDS} ids", path="ids")
+    return normalize_order(query.order)
+
+
+def _size(value: int | None, name: str, max_page_size: int) -> int | None:
+    if value is not None and not 0 <= value <= max_page_size:
+        raise BadInput(f"{name} must be between 0 and {max_page_size}", path=name)
+    return value
+
+
+def _plan(query: EventQuery, page: PageRequest, max_page_size: int, offset: int) -> _Plan:
+    order = _check_query(query)
+    if page.first is not None and page.last is not None:
+        raise BadInput("first and last cannot be used together", path="last")
+    first = _size(page.first, "first", max_page_size)
+    last = _size(page.last, "last", max_page_size)
+    if offset < 0:
+        raise BadInput("offset must not be negative", path="offset")
+    if offset and (last is not None or page.after is not None or page.before is not None):
+        raise BadInput("offset cannot be combined with cursors or last", path="offset")
+    bound = binding(order, query.filter, query.ids)
+    values = {}
+    for name in ("after", "before"):
+        cursor = getattr(page, name)
+        if cursor is not None:
+            try:
+                values[name] = decode_cursor(cursor, order, bound)
+            except InvalidCursorError as exc:
+                raise BadInput(f"invalid cursor: {exc}", path=name) from exc
+    default = min(100, max_page_size)
+    window = repo.Window(
+        order=order,
+        limit=last if last is not None else (first if first is not None else default),
+        from_end=last is not None,
+        after=values.get("after"),
+        before=values.get("before"),
+        offset=offset,
+    )
+    return _Plan(order, bound, window)
+
+
+def _event_page(found: repo.RowsPage, plan: _Plan) -> EventPage:
+    cursors = [encode_cursor(row, plan.order, plan.bound) for row in found.rows]
+    return EventPage(list(found.rows), cursors, found.has_next_page, found.has_previous_page)
+
+
+def _bad_filter(exc: Exception) -> BadInput:
+    return BadInput(str(exc), path="filter")
+
+
+async def list_events(
+    *,
+    db: Database,
+    scope: ReadScope,
+    query: EventQuery,
+    page: PageRequest,
+    max_page_size: int,
+    offset: int = 0,
+) -> EventPage:
+    """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
+
+    ``offset`` (REST admin API) skips rows of the same order; it excludes cursors/``last``.
+    Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
+    ``filter...``) for bad arguments or a cursor issued for another order or filter.
+    """
+    plan = _plan(query, page, max_page_size, offset)
+    try:
+        async with db.read() as conn:
+            found = await repo.page(
+                conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window
+            )
+    except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
+        raise _bad_filter(exc) from exc
+    return _event_page(found, plan)
+
+
+async def count_events(*, db: Database, scope: ReadScope, query: EventQuery) -> int:
+    """COUNT(*) of matching readable events, ignoring paging."""
+    _check_query(query)
+    try:
+        async with db.read() as conn:
+            return await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
+    except UnsupportedFilterError as exc:
+        raise _bad_filter(exc) from exc
+
+
+async def get_events(*, db: Database, scope: ReadScope, ids: Sequence[str]) -> dict[str, EventRow]:
+    """Readable events among ``ids`` (one statement); missing or unreadable ids are absent."""
+    async with db.read() as conn:
+        return dict(await repo.get_many(conn, scope=scope, ids=ids))
+
+
+async def list_related_events(
+    *,
+    db: Database,
+    scope: ReadScope,
+    group_field: GroupField,
+    keys: Sequence[str],
+    query: EventQuery,
+    page: PageRequest,
+    max_page_size: int,
+) -> dict[str, EventPage]:
+    """A page per key (children / Channel.events / Workspace.events) in one statement."""
+    plan = _plan(query, page, max_page_size, 0)
+    if not keys:
+        return {}
+    try:
+        async with db.read() as conn:
+            found = await repo.related_pages(
+                conn,
+                scope=scope,
+                group_field=group_field,
+                keys=keys,
+                filter=query.filter,
+                window=plan.window,
+            )
+    except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
+        raise _bad_filter(exc) from exc
+    return {key: _event_page(rows, plan) for key, rows in found.items()}
+
+
+async def count_related_events(
+    *,
+    db: Database,
+    scope: ReadScope,
+    group_field: GroupField,
+    keys: Sequence[str],
+    query: EventQuery,
+) -> dict[str, int]:
+    """Matching readable events per key of ``group_field`` (0 for keys without any)."""
+    _check_query(query)
+    try:
+        async with db.read() as conn:
+            return await repo.count_related(
+                conn, scope=scope, group_field=group_field, keys=keys, filter=query.filter
+            )
+    except UnsupportedFilterError as exc:
+        raise _bad_filter(exc) from exc

@@ -1,0 +1,220 @@
+"""Event reads: keyset pages, grouped pages, counts and lookups — all under a ``ReadScope``.
+
+A page is ONE statement. When ``hasPreviousPage``/``hasNextPage`` need to know about rows
+outside the window (rows at or before ``after``, at or after ``before``), they are EXISTS
+columns of that same statement, computed over a one-row relation LEFT JOINed to the page,
+so they are known even when the page is empty. Grouped pages (children, Channel.events,
+Workspace.events) are one such branch per key, glued with UNION ALL, each branch using the
+(group column, created_at, id) indexes with its own LIMIT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+
+from db.database import ReadConn
+from db.query.ast import Filter, OrderKey
+from db.query.filter_sql import compile_filter
+from db.query.keyset import Values, seek
+from db.query.order import order_clauses, reverse
+from db.query.scope import ReadScope, readable
+from db.tables import events_table
+
+GroupField = Literal["parent_id", "channel_id", "workspace_id"]
+Row = dict[str, Any]
+# SQLite caps compound SELECTs at 500 terms; stay well below.
+MAX_BRANCHES = 200
+_EXTRA = ("_branch", "_prev", "_next", "_pos")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which slice of the ordered rows to read (values are decoded cursor keys)."""
+
+    order: tuple[OrderKey, ...]
+    limit: int
+    from_end: bool = False
+    after: Values | None = None
+    before: Values | None = None
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class RowsPage:
+    rows: list[Row]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _base(
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    group: tuple[GroupField, str] | None = None,
+) -> list[ColumnElement[bool]]:
+    e = events_table
+    clauses = [readable(scope, e), compile_filter(f, "event", e, scope)]
+    if ids is not None:
+        clauses.append(e.c.id.in_(list(ids)) if ids else false())
+    if group is not None:
+        clauses.append(e.c[group[0]] == group[1])
+    return clauses
+
+
+def _branch(
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+    number: int,
+    group: tuple[GroupField, str] | None = None,
+) -> Select[Any]:
+    e = events_table
+    base = _base(scope, f, ids, group)
+    order = window.order
+    scan = reverse(order) if window.from_end else order
+    conditions = list(base)
+    if window.after is not None:
+        conditions.append(seek(order, window.after, e))
+    if window.before is not None:
+        conditions.append(seek(reverse(order), window.before, e))
+    terms = order_clauses(scan, e)
+    position = func.row_number().over(order_by=terms).label("_pos")
+    page = (
+        select(*e.c, position)
+        .where(*conditions)
+        .order_by(*terms)
+        .limit(window.limit + 1)
+        .offset(window.offset or None)
+        .subquery("page")
+    )
+    # Rows at or before ``after`` (or skipped by the offset), and at or after ``before``.
+    prev: ColumnElement[Any] = literal(False)
+    if window.after is not None:
+        before_after = seek(reverse(order), window.after, e, inclusive=True)
+        prev = select(e.c.id).where(*base, before_after).exists()
+    elif window.offset > 0:
+        prev = select(e.c.id).where(*base).exists()
+    following: ColumnElement[Any] = literal(False)
+    if window.before is not None:
+        after_before = seek(order, window.before, e, inclusive=True)
+        following = select(e.c.id).where(*base, after_before).exists()
+    one = select(literal(1).label("one")).subquery("one")
+    return select(
+        literal(number).label("_branch"),
+        prev.label("_prev"),
+        following.label("_next"),
+        *(c for c in page.c if c.name != "_pos"),
+        page.c._pos,
+    ).select_from(one.outerjoin(page, true()))
+
+
+def _split(rows: Sequence[Any], window: Window) -> RowsPage:
+    found = [
+        {k: v for k, v in row.items() if k not in _EXTRA} for row in rows if row["id"] is not None
+    ]
+    prev = bool(rows and rows[0]["_prev"])
+    following = bool(rows and rows[0]["_next"])
+    overflow = len(found) > window.limit
+    found = found[: window.limit]
+    if window.from_end:
+        found.reverse()
+        return RowsPage(found, has_next_page=following, has_previous_page=overflow or prev)
+    return RowsPage(found, has_next_page=overflow or following, has_previous_page=prev)
+
+
+async def page(
+    conn: ReadConn,
+    *,
+    scope: ReadScope,
+    filter: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+) -> RowsPage:
+    """One page of readable events matching ``filter`` in ``window``."""
+    branch = _branch(scope, filter, ids, window, 0).subquery("b")
+    stmt = select(branch).order_by(branch.c._pos)
+    rows = (await conn.execute(stmt)).mappings().all()
+    return _split(rows, window)
+
+
+async def related_pages(
+    conn: ReadConn,
+    *,
+    scope: ReadScope,
+    group_field: GroupField,
+    keys: Sequence[str],
+    filter: Filter,
+    window: Window,
+) -> dict[str, RowsPage]:
+    """A page per key of ``group_field`` (one statement per ``MAX_BRANCHES`` keys)."""
+    unique = list(dict.fromkeys(keys))
+    result: dict[str, RowsPage] = {}
+    for start in range(0, len(unique), MAX_BRANCHES):
+        chunk = unique[start : start + MAX_BRANCHES]
+        branches = [
+            _branch(scope, filter, None, window, n, (group_field, key))
+            for n, key in enumerate(chunk)
+        ]
+        union = union_all(*branches).subquery("u")
+        stmt = select(union).order_by(union.c._branch, union.c._pos)
+        rows = (await conn.execute(stmt)).mappings().all()
+        grouped: dict[int, list[Any]] = {n: [] for n in range(len(chunk))}
+        for row in rows:
+            grouped[row["_branch"]].append(row)
+        for n, key in enumerate(chunk):
+            result[key] = _split(grouped[n], window)
+    return result
+
+
+async def count(
+    conn: ReadConn, *, scope: ReadScope, filter: Filter, ids: Sequence[str] | None
+) -> int:
+    """COUNT(*) of readable events matching ``filter`` (no paging)."""
+    stmt = select(func.count()).select_from(events_table).where(*_base(scope, filter, ids))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def count_related(
+    conn: ReadConn,
+    *,
+    scope: ReadScope,
+    group_field: GroupField,
+    keys: Sequence[str],
+    filter: Filter,
+) -> dict[str, int]:
+    """Counts per key of ``group_field``; keys without matches count 0."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return {}
+    col = events_table.c[group_field]
+    stmt = (
+        select(col, func.count()).where(*_base(scope, filter, None), col.in_(unique)).group_by(col)
+    )
+    counts = dict.fromkeys(unique, 0)
+    for key, n in (await conn.execute(stmt)).all():
+        counts[key] = int(n)
+    return counts
+
+
+async def get_many(conn: ReadConn, *, scope: ReadScope, ids: Sequence[str]) -> dict[str, Row]:
+    """Readable events among ``ids``; others are absent."""
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return {}
+    e = events_table
+    stmt = select(*e.c).where(e.c.id.in_(unique), readable(scope, e))
+    return {row["id"]: dict(row) for row in (await conn.execute(stmt)).mappings()}
