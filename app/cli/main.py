@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli.admin import channel_app, token_app, workspace_app
+from app.cli.archive import export_command, import_command, purge_command
 from app.cli.serve import migrate_command, schema_command, serve_command
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Eventgraph event store")
@@ -14,6 +15,9 @@ cli.command("schema")(schema_command)
 cli.add_typer(token_app, name="token")
 cli.add_typer(workspace_app, name="workspace")
 cli.add_typer(channel_app, name="channel")
+cli.command("export")(export_command)
+cli.command("import")(import_command)
+cli.command("purge")(purge_command)
 
 
 def main() -> None:
