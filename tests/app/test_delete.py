@@ -10,8 +10,8 @@ from app.events.delete import delete_event
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from db.database import Database
-from db.repositories.event_writes import get_readable_event
 from db.query.scope import ADMIN_SCOPE
+from db.repositories.event_writes import get_readable_event
 from tests.app.conftest import make_channel, make_principal, make_workspace
 
 

@@ -25,7 +25,9 @@ async def stored_events(db: Database) -> list[dict[str, Any]]:
 
 async def event_count(db: Database) -> int:
     async with db.read() as conn:
-        return int((await conn.execute(select(func.count()).select_from(events_table))).scalar())
+        return int(
+            (await conn.execute(select(func.count()).select_from(events_table))).scalar_one()
+        )
 
 
 @pytest.fixture
@@ -66,7 +68,9 @@ async def test_publish_stores_events_with_server_fields(
     assert stored[0]["created_at"] == rows[0]["created_at"]
 
 
-async def test_admin_events_have_no_publisher(db: Database, settings: Settings, channel: str) -> None:
+async def test_admin_events_have_no_publisher(
+    db: Database, settings: Settings, channel: str
+) -> None:
     (row,) = await publish(db, settings, [EventDraft(data=1)])
     assert row["publisher_id"] is None
     assert row["publisher_name"] is None
@@ -116,7 +120,11 @@ async def test_empty_and_oversized_batches(db: Database, settings: Settings, cha
         (EventDraft(data=1, meta={"k": "x" * 17000}), PayloadTooLarge, "events[1].meta"),
         (EventDraft(data={"k": "x" * 70000}), PayloadTooLarge, "events[1].data"),
         (EventDraft(data={"big": 2**70}), BadInput, "events[1].data"),
-        (EventDraft(data=1, parent_id="01JUNKNOWNPARENT0000000000"), BadInput, "events[1].parentId"),
+        (
+            EventDraft(data=1, parent_id="01JUNKNOWNPARENT0000000000"),
+            BadInput,
+            "events[1].parentId",
+        ),
     ],
 )
 async def test_one_bad_event_stores_none(

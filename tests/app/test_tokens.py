@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -77,7 +78,7 @@ async def test_create_validates_references_kind_and_expiry(
 ) -> None:
     await make_workspace(db, "ws")
     await make_channel(db, "orders")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"kind": "root"}, "input.kind"),
         ({"channel_ids": ["orders", "missing"]}, "input.channelIds[1]"),
         ({"workspace_ids": ["nope"]}, "input.workspaceIds[0]"),
@@ -87,14 +88,12 @@ async def test_create_validates_references_kind_and_expiry(
     for overrides, path in cases:
         arguments = {"name": "t", "kind": "publish", **overrides}
         with pytest.raises(BadInput) as caught:
-            await create_token(db=db, principal=ADMIN, **arguments)  # type: ignore[arg-type]
+            await create_token(db=db, principal=ADMIN, **arguments)
         assert caught.value.path == path
     assert await list_tokens(db=db, principal=ADMIN) == []
 
 
-async def test_expired_token_is_rejected_even_when_cached(
-    db: Database, settings: Settings
-) -> None:
+async def test_expired_token_is_rejected_even_when_cached(db: Database, settings: Settings) -> None:
     row, secret = await create_token(
         db=db,
         principal=ADMIN,
