@@ -23,6 +23,7 @@ from db.tables import events_table, positions_table
 from db.types import to_millis
 
 _last_ulid = 0
+_INSERT_CHUNK = 1000
 
 
 def _next_ulid(created_at: datetime) -> str:
@@ -63,7 +64,9 @@ async def insert_events(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> l
         for index, row in enumerate(rows)
     ]
     try:
-        await conn.execute(insert(events_table).values(stored))
+        # One multi-row INSERT per chunk keeps bind parameters under PostgreSQL's 32767.
+        for start in range(0, count, _INSERT_CHUNK):
+            await conn.execute(insert(events_table).values(stored[start : start + _INSERT_CHUNK]))
     except IntegrityError as exc:
         raise MissingReferenceError(str(rows[0].get("channel_id"))) from exc
     return stored
