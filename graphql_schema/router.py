@@ -1,11 +1,57 @@
-"""PLACEHOLDER: replaced by the GraphQL work."""
+"""``/graphql``: POST, GET, WebSocket (graphql-transport-ws and graphql-ws), GraphiQL."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from app.auth.credentials import SESSION_COOKIE, request_secret
+from app.auth.principal import Principal
+from app.auth.tokens import authenticate
+from app.errors import EventgraphError
 from app.settings import Settings
+from app.state import app_state
+from graphql_schema.context import Context
+from graphql_schema.schema import schema
 
 
-def create_graphql_router(settings: Settings) -> APIRouter:
-    return APIRouter()
+async def resolve_principal(
+    connection: HTTPConnection, settings: Settings
+) -> tuple[Principal | None, EventgraphError | None]:
+    """The caller of an HTTP request or WebSocket upgrade, or the error its credential gives."""
+    state = app_state(connection)
+    try:
+        secret = request_secret(
+            authorization=connection.headers.get("authorization"),
+            session_cookie=connection.cookies.get(SESSION_COOKIE),
+        )
+        principal = await authenticate(db=state.db, settings=settings, secret=secret)
+    except EventgraphError as error:
+        return None, error
+    return principal, None
+
+
+def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
+    """The GraphQL router that ``app.main`` mounts at ``/graphql``."""
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        state = app_state(connection)
+        principal, error = await resolve_principal(connection, settings)
+        return Context(settings=state.settings, db=state.db, principal=principal, auth_error=error)
+
+    context_dependency: Any = Depends(get_context)
+
+    async def context_getter(context: Context = context_dependency) -> Context:
+        return context
+
+    return GraphQLRouter(
+        schema,
+        context_getter=context_getter,
+        graphql_ide="graphiql",
+        allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+    )

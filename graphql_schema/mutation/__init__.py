@@ -1,0 +1,17 @@
+"""The ``Mutation`` root, composed from one class per domain."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_schema.mutation.management import ManagementMutation
+from graphql_schema.mutation.publish import PublishMutation
+from graphql_schema.mutation.replay import ReplayMutation
+
+
+@strawberry.type
+class Mutation(PublishMutation, ReplayMutation, ManagementMutation):
+    pass
+
+
+__all__ = ["Mutation"]

@@ -1,0 +1,82 @@
+"""Every GraphQL error leaves with ``extensions.code``; unexpected faults are masked.
+
+``EventgraphError`` anywhere in the ``original_error`` / ``__cause__`` chain gives its
+message, code and path; ``DatabaseBusy`` gives ``SERVICE_UNAVAILABLE``; errors raised before
+execution are ``GRAPHQL_VALIDATION_FAILED`` (or ``BAD_USER_INPUT`` for variable values);
+anything else is logged and returned as ``INTERNAL_SERVER_ERROR``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from app.errors import EventgraphError
+from db.database import DatabaseBusy
+
+logger = logging.getLogger("eventgraph.graphql")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def _cause_chain(error: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        nxt = getattr(error, "original_error", None) or error.__cause__ or error.__context__
+        error = nxt
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def format_error(error: GraphQLError) -> GraphQLError:
+    """The client-facing version of ``error`` (always with ``extensions.code``)."""
+    for cause in _cause_chain(error.original_error):
+        if isinstance(cause, EventgraphError):
+            extensions: dict[str, Any] = {"code": cause.code}
+            if cause.path is not None:
+                extensions["path"] = cause.path
+            return _with(error, cause.message, extensions)
+        if isinstance(cause, DatabaseBusy):
+            return _with(
+                error, "the database is busy; retry shortly", {"code": "SERVICE_UNAVAILABLE"}
+            )
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        code = (error.extensions or {}).get("code")
+        if isinstance(code, str):
+            return error
+        if error.path is None:
+            # Raised before execution: parsing, validation, or variable coercion.
+            if error.message.startswith("Variable '$"):
+                return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+            return _with(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+    logger.error("unexpected GraphQL error: %s", error.message, exc_info=original or error)
+    return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrites the errors of each result with ``format_error``."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+            result.errors = [format_error(error) for error in result.errors]
