@@ -246,3 +246,12 @@ async def test_concurrent_publishers_get_unique_increasing_positions(
     assert [s["seq"] for s in stored] == list(range(1, 6 * 8 * 3 + 1))
     # Within one process, ids are assigned under the position lock, so they follow seq.
     assert [s["id"] for s in stored] == sorted(s["id"] for s in stored)
+
+
+async def test_batches_larger_than_one_insert_chunk(
+    db: Database, settings: Settings, channel: str
+) -> None:
+    roomy = settings.model_copy(update={"max_batch": 2500})
+    rows = await publish(db, roomy, [EventDraft(type="bulk", data={"i": i}) for i in range(2500)])
+    assert [r["seq"] for r in rows] == list(range(1, 2501))
+    assert await event_count(db) == 2500
