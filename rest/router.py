@@ -5,8 +5,35 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.settings import Settings
+from rest import admin_api, channels_api, events_api, manage_api
+from rest.errors import install_error_handlers
 from rest.health import router as health_router
+
+OPENAPI_TAGS = [
+    {
+        "name": "events (/api/events)",
+        "description": "Query events with JSON `filter`/`orderBy` (the GraphQL inputs), keyset"
+        " cursors, and an NDJSON export. Bearer token or `session` cookie required.",
+    },
+    {
+        "name": "admin events (/v1/admin)",
+        "description": "Browse and replay events with an admin token.",
+    },
+    {
+        "name": "channel events (/api/v1/channels)",
+        "description": "Publish into a channel and poll it in publish order with a cursor.",
+    },
+    {"name": "management", "description": "Workspaces, channels and tokens (admin token)."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
 
 
 def install_rest(app: FastAPI, settings: Settings) -> None:
+    """Include every REST router and route all errors through the JSON envelope."""
+    install_error_handlers(app)
+    app.openapi_tags = [*(app.openapi_tags or []), *OPENAPI_TAGS]
     app.include_router(health_router)
+    app.include_router(events_api.router)
+    app.include_router(admin_api.router)
+    app.include_router(channels_api.router)
+    app.include_router(manage_api.router)

@@ -1,0 +1,100 @@
+"""Query-string parsing: JSON ``filter``/``orderBy``, shorthands and aliases → query values.
+
+``filter`` and ``orderBy`` go through the GraphQL input coercion (one grammar, one
+validator, the same error paths as GraphQL); shorthands become AST leaves ANDed with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.errors import BadInput
+from db.query.ast import TRUE, And, Compare, Filter, OrderKey
+
+MAX_IDS = 100
+
+
+def parse_json_param(raw: str, *, path: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadInput(f"{path} is not valid JSON: {exc}", path=path) from None
+
+
+def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
+    """A JSON ``EventFilter`` → AST (``TRUE`` when absent)."""
+    if raw is None:
+        return TRUE
+    from graphql_schema.inputs.coerce import coerce_filter  # TEMP until the schema lands
+
+    return coerce_filter(parse_json_param(raw, path=path), path=path)
+
+
+def parse_order(raw: str | None, *, path: str = "orderBy") -> tuple[OrderKey, ...]:
+    """A JSON ``[EventOrderBy]`` (a single object is accepted too) → order keys."""
+    if raw is None:
+        return ()
+    from graphql_schema.inputs.coerce import coerce_order  # TEMP until the schema lands
+
+    return coerce_order(parse_json_param(raw, path=path), path=path)
+
+
+def parse_datetime(raw: str | None, *, path: str) -> datetime | None:
+    """ISO 8601 (``Z`` or an offset; a bare date is midnight UTC; naive means UTC)."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(
+            f"{path} must be an ISO 8601 date-time such as 2025-03-20T00:00:00Z", path=path
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_ids(raw: str | None, *, path: str = "ids") -> tuple[str, ...] | None:
+    """Comma-separated ids (blanks ignored, duplicates kept once), at most ``MAX_IDS``."""
+    if raw is None:
+        return None
+    ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if len(ids) > MAX_IDS:
+        raise BadInput(f"at most {MAX_IDS} ids", path=path)
+    return ids
+
+
+def equals(field: str, value: str | None) -> list[Filter]:
+    return [] if value is None else [Compare(field, "eq", value)]
+
+
+def between(
+    field: str,
+    *,
+    gte: datetime | None = None,
+    lte: datetime | None = None,
+    gt: datetime | None = None,
+) -> list[Filter]:
+    """Inclusive (``gte``/``lte``) and strict (``gt``) bounds on a timestamp column."""
+    leaves: list[Filter] = []
+    if gte is not None:
+        leaves.append(Compare(field, "gte", gte))
+    if lte is not None:
+        leaves.append(Compare(field, "lte", lte))
+    if gt is not None:
+        leaves.append(Compare(field, "gt", gt))
+    return leaves
+
+
+def combine(base: Filter, leaves: Sequence[Filter]) -> Filter:
+    """``base AND leaves`` without wrapping when there is nothing to add."""
+    if not leaves:
+        return base
+    if base == TRUE:
+        return leaves[0] if len(leaves) == 1 else And(tuple(leaves))
+    return And((base, *leaves))

@@ -1,0 +1,72 @@
+"""Response shaping: stored rows → each seed's JSON shape, rendered with orjson."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from app.events.archive import event_json
+from app.events.read import EventRow
+from db.types import format_datetime
+
+
+class JsonResponse(Response):
+    """``application/json`` rendered by orjson (datetimes must be formatted beforehand)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def timestamp(value: datetime | None) -> str | None:
+    return format_datetime(value) if value is not None else None
+
+
+def event_camel(row: EventRow) -> dict[str, Any]:
+    """The GraphQL Event scalars in camelCase (``/api/events``, export, webhooks)."""
+    return event_json(row)
+
+
+def event_snake(row: EventRow) -> dict[str, Any]:
+    """Seed 003's snake_case event."""
+    return {
+        "id": row["id"],
+        "channel_id": row["channel_id"],
+        "type": row.get("type"),
+        "data": row.get("data"),
+        "publisher_id": row.get("publisher_id"),
+        "publisher_name": row.get("publisher_name"),
+        "created_at": timestamp(row["created_at"]),
+        "meta": row.get("meta"),
+    }
+
+
+def event_admin(row: EventRow) -> dict[str, Any]:
+    """Seed 001's event: ``event`` = type, ``properties`` = data, ``occurredAt`` = createdAt."""
+    return {
+        "id": row["id"],
+        "userId": row.get("user_id"),
+        "event": row.get("type"),
+        "properties": row.get("data"),
+        "occurredAt": timestamp(row["created_at"]),
+    }
+
+
+def camel_record(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """A management record (workspace, channel, token) in camelCase."""
+    shaped: dict[str, Any] = {}
+    for column in fields:
+        head, *rest = column.split("_")
+        name = head + "".join(part.title() for part in rest)
+        value = row.get(column)
+        if isinstance(value, datetime):
+            value = format_datetime(value)
+        elif isinstance(value, frozenset | set | tuple):
+            value = sorted(value)
+        shaped[name] = value
+    return shaped
