@@ -88,12 +88,12 @@ def _json_sqlite(element: JsonTest, compiler: SQLCompiler, **kw: Any) -> str:
         path, op, value = element.payload
         spec = json_text([list(path), op, orjson.loads(value)])
         expr = func.eg_json_path(col, literal(spec, Text))
-    return compiler.process(expr, **kw)
+    return f"({compiler.process(expr, **kw)})"
 
 
 def _pg_path_test(col: ColumnElement[Any], path: tuple[str, ...], op: str, value: Any) -> Any:
     def at(steps: tuple[str, ...]) -> ColumnElement[Any]:
-        return col.op("#>")(literal(list(steps), ARRAY(Text)))
+        return col.op("#>", return_type=JSONB)(literal(list(steps), ARRAY(Text)))
 
     found = at(path)
     # #> would read "-1" or " 1" as an array index; such steps must only address objects.
@@ -118,7 +118,8 @@ def _pg_path_test(col: ColumnElement[Any], path: tuple[str, ...], op: str, value
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         compared = cast(found, Numeric).op(operator, is_comparison=True)(literal(number, Numeric))
     elif kind == "string":
-        as_text = col.op("#>>")(literal(list(path), ARRAY(Text))).collate("C")
+        path_text = literal(list(path), ARRAY(Text))
+        as_text = col.op("#>>", return_type=Text)(path_text).collate("C")
         compared = as_text.op(operator, is_comparison=True)(literal(value, Text))
     else:
         return false()
@@ -138,7 +139,8 @@ def _json_pg(element: JsonTest, compiler: SQLCompiler, **kw: Any) -> str:
     else:
         path, op, value = element.payload
         expr = _pg_path_test(col, path, op, orjson.loads(value))
-    return compiler.process(expr, **kw)
+    # Parenthesised: the element is one operand to NOT/AND/OR around it.
+    return f"({compiler.process(expr, **kw)})"
 
 
 def json_contains(col: ColumnElement[Any], value: Any) -> ColumnElement[bool]:

@@ -203,23 +203,26 @@ def json_compare(found: Any, op: str, value: Any) -> bool:
 # --- SQLite functions: decoded from JSON text, results as 0/1 ------------------------------
 
 
-def _load(text: str | bytes | None) -> Any:
+def _load(text: str | bytes | float | None) -> Any:
     if text is None:
         return MISSING
+    if isinstance(text, int | float):
+        # The JSON column has NUMERIC affinity: SQLite stores a top-level number as one.
+        return text
     return orjson.loads(text)
 
 
-def sqlite_json_contains(doc: str | None, tmpl: str) -> int:
+def sqlite_json_contains(doc: str | float | None, tmpl: str) -> int:
     value = _load(doc)
     return int(value is not MISSING and json_contains(value, orjson.loads(tmpl)))
 
 
-def sqlite_json_has_keys(doc: str | None, keys: str, mode: str) -> int:
+def sqlite_json_has_keys(doc: str | float | None, keys: str, mode: str) -> int:
     value = _load(doc)
     return int(value is not MISSING and has_keys(value, orjson.loads(keys), mode))  # type: ignore[arg-type]
 
 
-def sqlite_json_path(doc: str | None, spec: str) -> int:
+def sqlite_json_path(doc: str | float | None, spec: str) -> int:
     """``spec`` is ``[path, op, value]`` as JSON; a SQL NULL document resolves nothing."""
     path, op, value = orjson.loads(spec)
     loaded = _load(doc)
