@@ -46,8 +46,12 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
     )
 
 
-def format_error(error: GraphQLError) -> GraphQLError:
-    """The client-facing version of ``error`` (always with ``extensions.code``)."""
+def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
+    """The client-facing version of ``error`` (always with ``extensions.code``).
+
+    ``executing``: the error arose once execution began (after parsing and validation),
+    so one without a field path is a variable value graphql-core could not coerce.
+    """
     for cause in _cause_chain(error.original_error):
         if isinstance(cause, EventgraphError):
             extensions: dict[str, Any] = {"code": cause.code}
@@ -64,10 +68,8 @@ def format_error(error: GraphQLError) -> GraphQLError:
         if isinstance(code, str):
             return error
         if error.path is None:
-            # Raised before execution: parsing, validation, or variable coercion.
-            if error.message.startswith("Variable '$"):
-                return _with(error, error.message, {"code": "BAD_USER_INPUT"})
-            return _with(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+            code = "BAD_USER_INPUT" if executing else "GRAPHQL_VALIDATION_FAILED"
+            return _with(error, error.message, {"code": code})
     logger.error("unexpected GraphQL error: %s", error.message, exc_info=original or error)
     return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
 
@@ -75,8 +77,17 @@ def format_error(error: GraphQLError) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     """Rewrites the errors of each result with ``format_error``."""
 
+    def __init__(self) -> None:
+        self.executing = False
+
+    def on_execute(self) -> Iterator[None]:
+        self.executing = True
+        yield
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
-            result.errors = [format_error(error) for error in result.errors]
+            result.errors = [
+                format_error(error, executing=self.executing) for error in result.errors
+            ]
