@@ -6,6 +6,7 @@ import typer
 
 from app.cli.admin import channel_app, token_app, workspace_app
 from app.cli.archive import export_command, import_command, purge_command
+from app.cli.seed import seed_command
 from app.cli.serve import migrate_command, schema_command, serve_command
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Eventgraph event store")
@@ -18,6 +19,7 @@ cli.add_typer(channel_app, name="channel")
 cli.command("export")(export_command)
 cli.command("import")(import_command)
 cli.command("purge")(purge_command)
+cli.command("seed")(seed_command)
 
 
 def main() -> None:
