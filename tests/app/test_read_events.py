@@ -162,7 +162,8 @@ async def test_window_between_cursors_and_empty_pages_keep_exact_page_info(db: D
         max_page_size=MAX,
     )
     assert [r["id"] for r in page.rows] == want[5:8]
-    assert page.has_previous_page and page.has_next_page
+    assert page.has_previous_page
+    assert page.has_next_page
     page = await list_events(
         db=db,
         scope=ADMIN_SCOPE,
@@ -171,7 +172,8 @@ async def test_window_between_cursors_and_empty_pages_keep_exact_page_info(db: D
         max_page_size=MAX,
     )
     assert [r["id"] for r in page.rows] == want[5:10]
-    assert page.has_previous_page and page.has_next_page
+    assert page.has_previous_page
+    assert page.has_next_page
     # After the last row: empty, but there are rows before it.
     page = await list_events(
         db=db,
@@ -180,18 +182,23 @@ async def test_window_between_cursors_and_empty_pages_keep_exact_page_info(db: D
         page=PageRequest(first=5, after=cursors[-1]),
         max_page_size=MAX,
     )
-    assert page.rows == [] and page.has_previous_page and not page.has_next_page
+    assert page.rows == []
+    assert page.has_previous_page
+    assert not page.has_next_page
     assert page.start_cursor is None
     # first: 0 gives no edges but says whether there is more.
     page = await list_events(
         db=db, scope=ADMIN_SCOPE, query=query, page=PageRequest(first=0), max_page_size=MAX
     )
-    assert page.rows == [] and page.has_next_page and not page.has_previous_page
+    assert page.rows == []
+    assert page.has_next_page
+    assert not page.has_previous_page
     # Default page size is min(100, max).
     page = await list_events(
         db=db, scope=ADMIN_SCOPE, query=query, page=PageRequest(), max_page_size=4
     )
-    assert len(page.rows) == 4 and page.has_next_page
+    assert len(page.rows) == 4
+    assert page.has_next_page
 
 
 async def test_offset_paging_for_the_admin_api(db: Database) -> None:
@@ -206,7 +213,8 @@ async def test_offset_paging_for_the_admin_api(db: Database) -> None:
         offset=25,
     )
     assert [r["id"] for r in page.rows] == want[25:]
-    assert page.has_previous_page and not page.has_next_page
+    assert page.has_previous_page
+    assert not page.has_next_page
 
 
 async def test_cursor_is_bound_to_order_and_filter(db: Database) -> None:
