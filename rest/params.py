@@ -14,6 +14,7 @@ import orjson
 
 from app.errors import BadInput
 from db.query.ast import TRUE, And, Compare, Filter, OrderKey
+from graphql_schema.inputs.coerce import coerce_filter, coerce_order
 
 MAX_IDS = 100
 
@@ -29,8 +30,6 @@ def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
     """A JSON ``EventFilter`` → AST (``TRUE`` when absent)."""
     if raw is None:
         return TRUE
-    from graphql_schema.inputs.coerce import coerce_filter  # TEMP until the schema lands
-
     return coerce_filter(parse_json_param(raw, path=path), path=path)
 
 
@@ -38,8 +37,6 @@ def parse_order(raw: str | None, *, path: str = "orderBy") -> tuple[OrderKey, ..
     """A JSON ``[EventOrderBy]`` (a single object is accepted too) → order keys."""
     if raw is None:
         return ()
-    from graphql_schema.inputs.coerce import coerce_order  # TEMP until the schema lands
-
     return coerce_order(parse_json_param(raw, path=path), path=path)
 
 
