@@ -34,7 +34,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets readers run beside the single writer; busy_timeout makes a second
         # process wait for the write lock instead of failing at once.
@@ -46,9 +46,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
         # SQLite's lower() folds ASCII only; ilike needs Unicode lower-casing.
-        dbapi_connection.create_function(  # type: ignore[attr-defined]
-            "unicode_lower", 1, _unicode_lower, deterministic=True
-        )
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
         # JSON filter operators run the very functions the in-memory evaluator uses.
         for name, nargs, func in (
             ("eg_json_contains", 2, semantics.sqlite_json_contains),
