@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from app.channels import read as channel_reads
 from app.channels import service as channels
+from app.events.read import EventPage, PageRequest
 from app.tokens import service as tokens
+from app.workspaces import read as workspace_reads
 from app.workspaces import service as workspaces
+from db.query.ast import Compare
 from rest.deps import AdminDep, StateDep
 from rest.models import ERROR_RESPONSES, ErrorOut
 from rest.shapes import JsonResponse, camel_record
@@ -97,6 +101,31 @@ async def create_workspace(state: StateDep, principal: AdminDep, body: Workspace
     return JsonResponse(_workspace(row), status_code=201)
 
 
+LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
+AfterQuery = Annotated[str | None, Query(description="`pageInfo.endCursor` of the previous page")]
+
+
+def _page_info(page: EventPage) -> dict[str, Any]:
+    return {"hasNextPage": page.has_next_page, "endCursor": page.end_cursor}
+
+
+@router.get("/workspaces", summary="List workspaces (by id)")
+async def list_workspaces(
+    state: StateDep, principal: AdminDep, limit: LimitQuery = 100, after: AfterQuery = None
+) -> JsonResponse:
+    """`{"workspaces": [...], "pageInfo": {"hasNextPage", "endCursor"}}`."""
+    page = await workspace_reads.list_workspaces(
+        db=state.db,
+        scope=principal.read_scope,
+        filter=None,
+        page=PageRequest(first=limit, after=after),
+        max_page_size=100,
+    )
+    return JsonResponse(
+        {"workspaces": [_workspace(row) for row in page.rows], "pageInfo": _page_info(page)}
+    )
+
+
 @router.get("/workspaces/{workspaceId}", summary="Get a workspace")
 async def get_workspace(
     state: StateDep,
@@ -121,6 +150,30 @@ async def create_channel(state: StateDep, principal: AdminDep, body: ChannelIn) 
         schemas=body.schemas,
     )
     return JsonResponse(_channel(row), status_code=201)
+
+
+@router.get("/channels", summary="List channels (by id)")
+async def list_channels(
+    state: StateDep,
+    principal: AdminDep,
+    limit: LimitQuery = 100,
+    after: AfterQuery = None,
+    workspace_id: Annotated[
+        str | None, Query(alias="workspaceId", description="Only this workspace's channels")
+    ] = None,
+) -> JsonResponse:
+    """`{"channels": [...], "pageInfo": {"hasNextPage", "endCursor"}}`."""
+    query_filter = None if workspace_id is None else Compare("workspace_id", "eq", workspace_id)
+    page = await channel_reads.list_channels(
+        db=state.db,
+        scope=principal.read_scope,
+        filter=query_filter,
+        page=PageRequest(first=limit, after=after),
+        max_page_size=100,
+    )
+    return JsonResponse(
+        {"channels": [_channel(row) for row in page.rows], "pageInfo": _page_info(page)}
+    )
 
 
 @router.get("/channels/{channelId}", summary="Get a channel")

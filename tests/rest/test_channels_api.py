@@ -61,7 +61,9 @@ async def test_publish_errors(world: World, settings: Settings) -> None:
     http, agent = world.api.http, bearer(world.tokens["agent"])
     url = "/api/v1/channels/market/events"
 
-    async def error(body: object, headers: dict[str, str], channel: str = "market") -> tuple:
+    async def error(
+        body: object, headers: dict[str, str], channel: str = "market"
+    ) -> tuple[int, str, str | None]:
         r = await http.post(f"/api/v1/channels/{channel}/events", json=body, headers=headers)
         return r.status_code, r.json()["error"].get("code"), r.json()["error"].get("path")
 
