@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from app.auth.principal import ADMIN as ADMIN_PRINCIPAL
+from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
+from db.database import Database
 from tests.rest.conftest import ADMIN, World, bearer
 
 SEED_SINGLE = {
@@ -299,3 +302,53 @@ async def test_concurrent_publishers_poller_sees_each_event_once(world: World) -
     expected = {event_id for ids in published for event_id in ids}
     assert len(seen) == len(set(seen)), "an event was delivered twice"
     assert set(seen) == expected
+
+
+async def test_two_database_instances_publishing_poller_sees_each_event_once(
+    world: World, settings: Settings
+) -> None:
+    """Publishers on separate engines (as separate processes would be) while polling."""
+    nodes = [Database(settings.database_url), Database(settings.database_url)]
+    done = asyncio.Event()
+
+    async def publisher(db: Database, n: int) -> list[str]:
+        ids: list[str] = []
+        for i in range(20):
+            rows = await publish_events(
+                db=db,
+                settings=settings,
+                principal=ADMIN_PRINCIPAL,
+                channel_id="market",
+                drafts=[EventDraft(type=f"n{n}", data=i), EventDraft(type=f"n{n}", data=-i)],
+            )
+            ids += [row["id"] for row in rows]
+        return ids
+
+    async def poller() -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            finished = done.is_set()
+            params = {"limit": 5, **({"cursor": cursor} if cursor else {})}
+            body = (
+                await world.api.http.get("/api/v1/channels/market/events", params=params)
+            ).json()
+            seen += [e["id"] for e in body["events"]]
+            cursor = body["cursor"]
+            if finished and not body["has_more"]:
+                return seen
+            await asyncio.sleep(0)
+
+    try:
+        poll_task = asyncio.create_task(poller())
+        published = await asyncio.gather(
+            *(publisher(db, n) for n, db in enumerate([*nodes, *nodes]))
+        )
+        done.set()
+        seen = await poll_task
+    finally:
+        for db in nodes:
+            await db.dispose()
+    expected = [event_id for ids in published for event_id in ids]
+    assert len(seen) == len(set(seen)) == len(expected)
+    assert set(seen) == set(expected)
