@@ -1,0 +1,185 @@
+"""Shared plumbing of the bench scripts: databases, seeding, the server, wrk, the table."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+PERF = Path(os.environ.get("EVENTGRAPH_PERF_DIR", "/work/shared/perf"))
+PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+EVENTGRAPH = str(ROOT / ".venv" / "bin" / "eventgraph")
+RESULTS = ROOT / "bench" / "results"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def dsn(database: str) -> str:
+    return f"{PG}/{database}"
+
+
+def sqlalchemy_url(database: str) -> str:
+    return dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _ensure_database(name: str) -> None:
+    conn = await asyncpg.connect(dsn("postgres"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _is_fresh(name: str, events: int) -> bool:
+    conn = await asyncpg.connect(dsn(name))
+    try:
+        if not await conn.fetchval("SELECT to_regclass('events') IS NOT NULL"):
+            return False
+        return bool(
+            await conn.fetchval(
+                "SELECT count(*) = $1 AND max(created_at) > now() - interval '7 days' FROM events",
+                events,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+def prepare_database(name: str, events: int) -> None:
+    """Create ``name`` if missing and seed ``events`` events unless it already holds them."""
+    asyncio.run(_ensure_database(name))
+    if asyncio.run(_is_fresh(name, events)):
+        log(f"{name} already holds {events:,} fresh events; not re-seeding")
+        return
+    log(f"seeding {events:,} events into {name} ...")
+    started = time.monotonic()
+    env = {**os.environ, "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(name)}
+    subprocess.run([EVENTGRAPH, "seed", "--events", str(events), "--replace"], env=env, check=True)
+    log(f"seeded in {time.monotonic() - started:.0f} s")
+
+
+def ensure_wrk() -> None:
+    """wrk from apt when missing, as postgraphile.sh does."""
+    if shutil.which("wrk"):
+        return
+    log("installing wrk (apt) ...")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    pid: int
+    url: str
+    token: str
+
+
+@contextmanager
+def serve(database: str, *, workers: int = 2) -> Iterator[Server]:
+    """``eventgraph serve --workers N`` on a free port, stopped (its whole group) on exit."""
+    port, token = free_port(), secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(database),
+        "EVENTGRAPH_ADMIN_TOKEN": token,
+        "EVENTGRAPH_LOG_LEVEL": "WARNING",
+    }
+    logfile = (RESULTS / "serve.log").open("w")
+    process = subprocess.Popen(
+        [EVENTGRAPH, "serve", "--workers", str(workers), "--port", str(port)],
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process)
+        yield Server(pid=process.pid, url=base, token=token)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        logfile.close()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"eventgraph serve exited: {(RESULTS / 'serve.log').read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError("eventgraph serve did not become healthy within 60 s")
+
+
+def run_wrk_bench(
+    *,
+    url: str,
+    pid: int,
+    queries_dir: Path,
+    queries: list[str],
+    duration: int,
+    warmup: int,
+    out: Path,
+    token: str,
+    label: str,
+) -> None:
+    """``/work/shared/perf/wrk_bench.py`` (the reference harness) against one server."""
+    subprocess.run(
+        [
+            sys.executable, str(PERF / "wrk_bench.py"), "--url", url, "--pid", str(pid),
+            "--queries-dir", str(queries_dir), "--queries", ",".join(queries),
+            "--duration", str(duration), "--warmup", str(warmup), "--json", str(out),
+            "--label", label,
+        ],
+        env={**os.environ, "WRK_AUTH": f"Bearer {token}"},
+        check=True,
+    )  # fmt: skip
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = " | ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-|-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
