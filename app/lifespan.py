@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from app.observability.logging import configure_logging
+from app.events.retention import start_retention_task
 from app.settings import Settings
 from app.state import AppState
 from db.database import Database
@@ -16,12 +17,17 @@ from db.database import Database
 def build_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        app.state.eventgraph = AppState(settings=settings, db=db)
+        state = AppState(settings=settings, db=db)
+        app.state.eventgraph = state
+        retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+                with suppress(asyncio.CancelledError):
+                    await retention
             await db.dispose()
 
     return lifespan
