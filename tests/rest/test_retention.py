@@ -42,7 +42,7 @@ async def _store(url: str, old: int, new: int) -> None:
 
 
 async def _count(url: str) -> int:
-    settings = Settings(database_url=url, admin_token=ADMIN_SECRET)  # type: ignore[arg-type]
+    settings = Settings(database_url=url, admin_token=ADMIN_SECRET)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
@@ -68,14 +68,13 @@ async def test_purge_before_deletes_in_batches(database_url: str) -> None:
 
 async def test_app_runs_retention_when_configured(database_url: str) -> None:
     await _store(database_url, old=5, new=2)
-    settings = Settings(  # type: ignore[arg-type]
-        database_url=database_url, admin_token=ADMIN_SECRET, retention_days=3
-    )
+    settings = Settings(database_url=database_url, admin_token=ADMIN_SECRET, retention_days=3)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         headers = {"Authorization": f"Bearer {ADMIN_SECRET}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            total = -1
             for _ in range(100):
                 total = (await http.get("/api/events", headers=headers)).json()["pageInfo"]["total"]
                 if total == 2:
