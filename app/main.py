@@ -8,6 +8,7 @@ from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
 from app.observability.metrics import MetricsMiddleware
 from app.settings import Settings
+from graphql_schema.fast_path.middleware import FastQueryMiddleware
 from graphql_schema.router import create_graphql_router
 from rest.router import install_rest
 
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(create_graphql_router(settings), prefix="/graphql")
     install_rest(app, settings)
+    app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
     return app

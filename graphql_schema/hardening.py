@@ -12,7 +12,7 @@ MAX_QUERY_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-_RULES = [
+RULES = [
     *QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
@@ -22,4 +22,4 @@ class DocumentLimits(AddValidationRules):
     """``QueryDepthLimiter`` + ``MaxAliasesLimiter`` with shared rule classes."""
 
     def __init__(self) -> None:
-        super().__init__(_RULES)
+        super().__init__(RULES)

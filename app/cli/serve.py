@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from app.observability.logging import logging_config
 from app.settings import Settings
 from db.migrate import upgrade
 
@@ -38,6 +39,7 @@ def serve_command(
         port=settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        log_config=logging_config(settings.log_level),
         # Long JSON filters travel on the query string; the default line limit is 8 KB.
         h11_max_incomplete_event_size=256 * 1024,
         access_log=False,
@@ -48,7 +50,7 @@ def schema_command(
     output: Path | None = typer.Option(None, help="write the SDL here instead of stdout"),
 ) -> None:
     """Print the GraphQL schema (SDL) exported from the Strawberry schema."""
-    from graphql_schema.schema import schema  # noqa: PLC0415 - keep startup light
+    from graphql_schema.schema import schema
 
     sdl = schema.as_str() + "\n"
     if output is None:

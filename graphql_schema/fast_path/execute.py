@@ -1,0 +1,182 @@
+"""Run a ``Plan``: the same read services as the resolvers, rendered straight to JSON data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphql import GraphQLSchema
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.types.arguments import StrawberryArgument, convert_arguments
+
+from app.auth.principal import Principal
+from app.channels import read as channel_read
+from app.events import read as event_read
+from app.settings import Settings
+from app.workspaces import read as workspace_read
+from db.database import Database
+from db.types import format_datetime
+from graphql_schema.fast_path.plan import Column, ConnectionPlan, NodePlan, Plan, RelationPlan
+from graphql_schema.inputs import arguments as args
+
+Row = Mapping[str, Any]
+
+
+class NotServed(Exception):
+    """Take Strawberry's path instead (bad variables, a client error, anything unusual)."""
+
+
+def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in columns:
+        if column.kind == "plain":
+            out[column.alias] = row[column.key]
+        elif column.kind == "datetime":
+            out[column.alias] = format_datetime(row[column.key])
+        else:
+            out[column.alias] = column.key
+    return out
+
+
+def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in plan.fields:
+        if isinstance(field, Column):
+            if field.kind == "plain":
+                out[field.alias] = row[field.key]
+            elif field.kind == "datetime":
+                out[field.alias] = format_datetime(row[field.key])
+            else:
+                out[field.alias] = "Event"
+        else:
+            out[field.alias] = _render_relation(row, field, related)
+    return out
+
+
+def _render_relation(
+    row: Row, field: RelationPlan, related: dict[str, dict[str, Row]]
+) -> dict[str, Any] | None:
+    key = row[f"{field.relation}_id"]
+    target = related[field.relation].get(key) if key is not None else None
+    return None if target is None else _render_columns(target, field.columns)
+
+
+async def _related(
+    *, db: Database, principal: Principal, rows: Sequence[Row], relations: frozenset[str]
+) -> dict[str, dict[str, Row]]:
+    """One batched lookup per selected relation, as the per-request loaders would do."""
+    scope = principal.read_scope
+    found: dict[str, dict[str, Row]] = {}
+    for relation in relations:
+        keys = sorted({row[f"{relation}_id"] for row in rows if row[f"{relation}_id"]})
+        if not keys:
+            found[relation] = {}
+        elif relation == "parent":
+            found[relation] = await event_read.get_events(db=db, scope=scope, ids=keys)
+        elif relation == "channel":
+            found[relation] = await channel_read.get_channels(db=db, scope=scope, ids=keys)
+        else:
+            found[relation] = await workspace_read.get_workspaces(db=db, scope=scope, ids=keys)
+    return found
+
+
+async def _run_connection(
+    plan: ConnectionPlan,
+    variables: Any,
+    arguments: list[StrawberryArgument],
+    schema_ctx: tuple[Any, Any],
+    *,
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+) -> dict[str, Any]:
+    raw = get_argument_values(plan.field_def, plan.field_node, variables)
+    scalar_registry, config = schema_ctx
+    kwargs = convert_arguments(raw, arguments, scalar_registry=scalar_registry, config=config)
+    query = args.event_query(kwargs.get("filter"), kwargs.get("order_by"), kwargs.get("ids"))
+    page_request = args.page_request(
+        kwargs.get("first"), kwargs.get("after"), kwargs.get("last"), kwargs.get("before")
+    )
+    scope = principal.read_scope
+    page_task = event_read.list_events(
+        db=db, scope=scope, query=query, page=page_request, max_page_size=settings.max_page_size
+    )
+    if plan.wants_count:
+        page, total = await asyncio.gather(
+            page_task, event_read.count_events(db=db, scope=scope, query=query)
+        )
+    else:
+        page, total = await page_task, 0
+    related = await _related(db=db, principal=principal, rows=page.rows, relations=plan.relations)
+    out: dict[str, Any] = {}
+    for part in plan.parts:
+        if part.kind == "nodes":
+            assert part.node is not None
+            node = part.node
+            out[part.alias] = [_render_node(row, node, related) for row in page.rows]
+        elif part.kind == "edges":
+            out[part.alias] = _render_edges(page, part.cursor_aliases, part.node, related)
+        elif part.kind == "pageInfo":
+            out[part.alias] = {
+                alias: "PageInfo" if attr == "__typename" else getattr(page, attr)
+                for alias, attr in part.page_info
+            }
+        elif part.kind == "totalCount":
+            out[part.alias] = total
+        else:
+            out[part.alias] = "EventConnection"
+    return out
+
+
+def _render_edges(
+    page: event_read.EventPage,
+    items: tuple[tuple[str, str], ...],
+    node: NodePlan | None,
+    related: dict[str, dict[str, Row]],
+) -> list[dict[str, Any]]:
+    edges = []
+    for row, cursor in zip(page.rows, page.cursors, strict=True):
+        edge: dict[str, Any] = {}
+        for alias, what in items:
+            if what == "cursor":
+                edge[alias] = cursor
+            elif what == "__typename":
+                edge[alias] = "EventEdge"
+            else:
+                assert node is not None
+                edge[alias] = _render_node(row, node, related)
+        edges.append(edge)
+    return edges
+
+
+async def execute_plan(
+    plan: Plan,
+    *,
+    schema: GraphQLSchema,
+    arguments: list[StrawberryArgument],
+    schema_ctx: tuple[Any, Any],
+    variables: dict[str, Any] | None,
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+) -> dict[str, Any]:
+    """The ``data`` of the result. Raises ``NotServed`` when the variables don't coerce;
+    service errors (``EventgraphError``) propagate so the caller can fall back."""
+    coerced = get_variable_values(
+        schema, plan.operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(coerced, list):
+        raise NotServed
+    data: dict[str, Any] = {}
+    for root in plan.roots:
+        data[root.alias] = await _run_connection(
+            root,
+            coerced,
+            arguments,
+            schema_ctx,
+            db=db,
+            settings=settings,
+            principal=principal,
+        )
+    return data

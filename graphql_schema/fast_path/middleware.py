@@ -1,0 +1,177 @@
+"""ASGI middleware serving planned ``POST /graphql`` queries without the general executor.
+
+Parsing, validation (the schema's own rules and document limits) and planning run once
+per distinct document; a request then costs one SQL statement per connection page (plus
+one per selected relation, and a COUNT only when ``totalCount`` is selected) and one JSON
+encoding. Everything else — other documents, bad variables, client errors — is passed on
+to Strawberry with the request body replayed, so both paths answer identically.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, parse, specified_rules, validate
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import EventgraphError
+from app.observability.metrics import record_graphql_operation
+from app.state import app_state
+from db.database import DatabaseBusy
+from graphql_schema.fast_path.execute import NotServed, execute_plan
+from graphql_schema.fast_path.plan import Plan, compile_plan
+from graphql_schema.hardening import MAX_TOKENS, RULES
+from graphql_schema.router import resolve_principal
+from graphql_schema.schema import schema
+
+logger = logging.getLogger(__name__)
+
+_GRAPHQL_ROUTE = SimpleNamespace(path="/graphql")
+_CACHE_SIZE = 512
+_EVENTS_ARGUMENTS = next(
+    field.arguments
+    for field in schema.get_type_by_name("Query").fields  # type: ignore[union-attr]
+    if field.python_name == "events"
+)
+_SCHEMA_CTX = (schema.schema_converter.scalar_registry, schema.config)
+_RULES = (*specified_rules, *RULES)
+
+
+class PlanCache:
+    """LRU of (query, operationName) → ``Plan`` or ``None`` (not served)."""
+
+    def __init__(self, size: int = _CACHE_SIZE) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def get(self, query: str, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        if key in self._plans:
+            self._plans.move_to_end(key)
+            return self._plans[key]
+        plan = self._compile(query, operation_name)
+        self._plans[key] = plan
+        if len(self._plans) > self.size:
+            self._plans.popitem(last=False)
+        return plan
+
+    @staticmethod
+    def _compile(query: str, operation_name: str | None) -> Plan | None:
+        gschema = schema._schema
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError:
+            return None
+        if validate(gschema, document, _RULES):
+            return None
+        return compile_plan(gschema, document, operation_name)
+
+
+def _planned_request(body: bytes) -> tuple[str, str | None, dict[str, Any] | None] | None:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    query, name, variables = (
+        payload.get("query"),
+        payload.get("operationName"),
+        payload.get("variables"),
+    )
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None):
+        return None
+    return query, name, variables
+
+
+class FastQueryMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.plans = PlanCache()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"].rstrip("/") != "/graphql"
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if await self._serve(scope, body, send):
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _serve(self, scope: Scope, body: bytes, send: Send) -> bool:
+        request = _planned_request(body)
+        if request is None:
+            return False
+        query, name, variables = request
+        plan = self.plans.get(query, name)
+        if plan is None:
+            return False
+        connection = Request(scope)
+        state = app_state(connection)
+        principal, error = await resolve_principal(connection, state.settings)
+        if principal is None or error is not None:
+            return False
+        try:
+            data = await execute_plan(
+                plan,
+                schema=schema._schema,
+                arguments=_EVENTS_ARGUMENTS,
+                schema_ctx=_SCHEMA_CTX,
+                variables=variables,
+                db=state.db,
+                settings=state.settings,
+                principal=principal,
+            )
+        except (NotServed, EventgraphError, DatabaseBusy):
+            return False
+        payload = orjson.dumps({"data": data})
+        scope["route"] = _GRAPHQL_ROUTE
+        record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        return True
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,249 @@
+"""Compile a validated document into a plan, when it has the shape the fast path serves.
+
+Served: a query operation whose root fields are all ``events(...)`` connections selecting
+``nodes`` / ``edges { cursor node }`` / ``pageInfo`` / ``totalCount`` / ``__typename``, where
+a node selects scalar fields and ``parent`` / ``channel`` / ``workspace`` with scalar
+fields. No fragments, no directives, no ``children``: anything else returns ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+
+ColumnKind = Literal["plain", "datetime", "typename"]
+Relation = Literal["parent", "channel", "workspace"]
+ConnectionPart = Literal["nodes", "edges", "pageInfo", "totalCount", "__typename"]
+
+# GraphQL field → (row key, how to render) per object type, for the scalars we serve.
+SCALARS: dict[str, dict[str, tuple[str, ColumnKind]]] = {
+    "Event": {
+        "id": ("id", "plain"),
+        "type": ("type", "plain"),
+        "channelId": ("channel_id", "plain"),
+        "workspaceId": ("workspace_id", "plain"),
+        "subjectId": ("subject_id", "plain"),
+        "userId": ("user_id", "plain"),
+        "parentId": ("parent_id", "plain"),
+        "publisherId": ("publisher_id", "plain"),
+        "publisherName": ("publisher_name", "plain"),
+        "data": ("data", "plain"),
+        "meta": ("meta", "plain"),
+        "createdAt": ("created_at", "datetime"),
+    },
+    "Channel": {
+        "id": ("id", "plain"),
+        "name": ("name", "plain"),
+        "workspaceId": ("workspace_id", "plain"),
+        "private": ("private", "plain"),
+        "strictTypes": ("strict_types", "plain"),
+        "schemas": ("schemas", "plain"),
+        "createdAt": ("created_at", "datetime"),
+    },
+    "Workspace": {
+        "id": ("id", "plain"),
+        "name": ("name", "plain"),
+        "createdAt": ("created_at", "datetime"),
+    },
+}
+RELATIONS: dict[str, tuple[Relation, str]] = {
+    "parent": ("parent", "Event"),
+    "channel": ("channel", "Channel"),
+    "workspace": ("workspace", "Workspace"),
+}
+PAGE_INFO = {
+    "hasNextPage": "has_next_page",
+    "hasPreviousPage": "has_previous_page",
+    "startCursor": "start_cursor",
+    "endCursor": "end_cursor",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    alias: str
+    key: str
+    kind: ColumnKind
+
+
+@dataclass(frozen=True, slots=True)
+class RelationPlan:
+    alias: str
+    relation: Relation
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NodePlan:
+    """Output keys in selection order: a ``Column`` or a ``RelationPlan`` each."""
+
+    fields: tuple[Column | RelationPlan, ...]
+
+    @property
+    def relations(self) -> frozenset[Relation]:
+        return frozenset(f.relation for f in self.fields if isinstance(f, RelationPlan))
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One selection of the connection: its alias, kind and what it selects."""
+
+    alias: str
+    kind: ConnectionPart
+    node: NodePlan | None = None
+    cursor_aliases: tuple[tuple[str, str], ...] = ()  # edges: (alias, "cursor"|"node"|typename)
+    page_info: tuple[tuple[str, str], ...] = ()  # (alias, attribute or "__typename")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPlan:
+    alias: str
+    field_node: FieldNode
+    field_def: GraphQLField
+    parts: tuple[Part, ...]
+
+    @property
+    def wants_count(self) -> bool:
+        return any(part.kind == "totalCount" for part in self.parts)
+
+    @property
+    def relations(self) -> frozenset[Relation]:
+        found: frozenset[Relation] = frozenset()
+        for part in self.parts:
+            if part.node is not None:
+                found |= part.node.relations
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    operation: OperationDefinitionNode
+    operation_name: str | None
+    roots: tuple[ConnectionPlan, ...]
+
+
+class _NotServed(Exception):
+    """The document is outside the fast path's shape."""
+
+
+def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    if selection_set is None:
+        raise _NotServed
+    fields: list[FieldNode] = []
+    for selection in selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.directives:
+            raise _NotServed
+        fields.append(selection)
+    return fields
+
+
+def _alias(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def _column(node: FieldNode, type_name: str) -> Column:
+    name = node.name.value
+    if name == "__typename":
+        return Column(_alias(node), type_name, "typename")
+    if name in SCALARS[type_name] and not node.arguments:
+        key, kind = SCALARS[type_name][name]
+        return Column(_alias(node), key, kind)
+    raise _NotServed
+
+
+def _columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[Column, ...]:
+    return tuple(_column(node, type_name) for node in _fields(selection_set))
+
+
+def _node(selection_set: SelectionSetNode | None) -> NodePlan:
+    fields: list[Column | RelationPlan] = []
+    for node in _fields(selection_set):
+        name = node.name.value
+        if name in RELATIONS and not node.arguments:
+            relation, type_name = RELATIONS[name]
+            fields.append(
+                RelationPlan(_alias(node), relation, _columns(node.selection_set, type_name))
+            )
+        else:
+            fields.append(_column(node, "Event"))
+    return NodePlan(tuple(fields))
+
+
+def _part(node: FieldNode) -> Part:
+    name, alias = node.name.value, _alias(node)
+    if name == "__typename":
+        return Part(alias, "__typename")
+    if name == "totalCount":
+        return Part(alias, "totalCount")
+    if name == "nodes":
+        return Part(alias, "nodes", node=_node(node.selection_set))
+    if name == "pageInfo":
+        items = []
+        for sub in _fields(node.selection_set):
+            sub_name = sub.name.value
+            if sub_name == "__typename":
+                items.append((_alias(sub), "__typename"))
+            elif sub_name in PAGE_INFO:
+                items.append((_alias(sub), PAGE_INFO[sub_name]))
+            else:
+                raise _NotServed
+        return Part(alias, "pageInfo", page_info=tuple(items))
+    if name == "edges":
+        edge_items: list[tuple[str, str]] = []
+        node_plan: NodePlan | None = None
+        for sub in _fields(node.selection_set):
+            sub_name = sub.name.value
+            if sub_name in ("cursor", "__typename"):
+                edge_items.append((_alias(sub), sub_name))
+            elif sub_name == "node" and node_plan is None:
+                node_plan = _node(sub.selection_set)
+                edge_items.append((_alias(sub), "node"))
+            else:
+                raise _NotServed
+        return Part(alias, "edges", node=node_plan, cursor_aliases=tuple(edge_items))
+    raise _NotServed
+
+
+def compile_plan(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> Plan | None:
+    """The plan of a VALIDATED document, or ``None`` when the fast path does not serve it."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != len(document.definitions):
+        return None  # fragments
+    if operation_name is None:
+        if len(operations) != 1:
+            return None
+        operation = operations[0]
+    else:
+        named = [op for op in operations if op.name and op.name.value == operation_name]
+        if len(named) != 1:
+            return None
+        operation = named[0]
+    if operation.operation is not OperationType.QUERY or operation.directives:
+        return None
+    query_type: GraphQLObjectType | None = schema.query_type
+    if query_type is None:
+        return None
+    try:
+        roots = []
+        for node in _fields(operation.selection_set):
+            if node.name.value != "events":
+                return None
+            parts = tuple(_part(sub) for sub in _fields(node.selection_set))
+            roots.append(ConnectionPlan(_alias(node), node, query_type.fields["events"], parts))
+    except _NotServed:
+        return None
+    name = operation.name.value if operation.name else None
+    return Plan(operation, name, tuple(roots))
