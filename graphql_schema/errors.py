@@ -12,10 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import ExecutionResult
 
 from app.errors import EventgraphError
 from db.database import DatabaseBusy
@@ -74,20 +71,6 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
     return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
 
 
-class ErrorCodes(SchemaExtension):
-    """Rewrites the errors of each result with ``format_error``."""
-
-    def __init__(self) -> None:
-        self.executing = False
-
-    def on_execute(self) -> Iterator[None]:
-        self.executing = True
-        yield
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
-            result.errors = [
-                format_error(error, executing=self.executing) for error in result.errors
-            ]
+def format_errors(errors: list[GraphQLError], *, executing: bool) -> None:
+    """Rewrite ``errors`` in place (the list is the one the result will carry)."""
+    errors[:] = [format_error(error, executing=executing) for error in errors]

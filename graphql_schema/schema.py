@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.mutation import Mutation
 from graphql_schema.query import Query
@@ -17,16 +16,23 @@ from graphql_schema.scalars import SCALARS
 
 
 class EventgraphSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        # ErrorCodes logs the unexpected ones; client errors are not server log noise.
-        return None
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry's hook for every result's errors (parse, validation, execution).
+
+        Rewritten in place with codes (see ``errors.format_error``, which also logs the
+        unexpected ones). Execution has begun once the context holds a result, so a pathless
+        error from then on is a variable value that could not be coerced.
+        """
+        executing = execution_context is not None and execution_context.result is not None
+        format_errors(errors, executing=executing)
 
 
 schema = EventgraphSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
-        ErrorCodes,
         DocumentLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1024),

@@ -133,7 +133,7 @@ class FastQueryMiddleware:
                 settings=state.settings,
                 principal=principal,
             )
-        except (NotServed, EventgraphError, DatabaseBusy):
+        except (NotServed, EventgraphError, DatabaseBusy, GraphQLError):
             return False
         payload = orjson.dumps({"data": data})
         scope["route"] = _GRAPHQL_ROUTE

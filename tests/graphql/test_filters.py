@@ -9,7 +9,10 @@ import pytest
 from tests.fixtures.app import Api
 from tests.graphql.helpers import publish, seed_basic
 
-IDS_QUERY = "query($f: EventFilter, $o: [EventOrderBy!]) { events(filter: $f, orderBy: $o) { nodes { id } } }"
+IDS_QUERY = (
+    "query($f: EventFilter, $o: [EventOrderBy!])"
+    " { events(filter: $f, orderBy: $o) { nodes { id } } }"
+)
 
 
 @pytest.fixture
@@ -92,7 +95,8 @@ async def test_created_at_filter_and_literal_argument(
     assert set(await ids(api, {"createdAt": {"gte": first}})) == pick(events, 0, 1, 2, 3)
     assert await ids(api, {"createdAt": {"lt": first}}) == []
     data = await api.ok(
-        '{ events(filter: {type: {eq: "order.paid"}, createdAt: {isNull: false}}) { nodes { id } } }'
+        '{ events(filter: {type: {eq: "order.paid"}, createdAt: {isNull: false}})'
+        " { nodes { id } } }"
     )
     assert [n["id"] for n in data["events"]["nodes"]] == [events[1]["id"]]
 
