@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from app.channels import read as channel_read
 from app.events import read as event_read
 from app.events.read import EventPage
+from app.workspaces import read as workspace_read
 from db.database import Database
 from db.query.scope import ReadScope
 from graphql_schema.loaders.by_id import Row, by_id_loader
@@ -28,24 +29,12 @@ class Loaders:
     related_counts: DataLoader[RelatedKey, int]
 
 
-async def _get_channels(**kwargs: Any) -> Any:
-    from app.channels import read as channel_read
-
-    return await channel_read.get_channels(**kwargs)
-
-
-async def _get_workspaces(**kwargs: Any) -> Any:
-    from app.workspaces import read as workspace_read
-
-    return await workspace_read.get_workspaces(**kwargs)
-
-
 def build_loaders(*, db: Database, scope: ReadScope, max_page_size: int) -> Loaders:
     """Fresh loaders for one request: their caches never outlive it."""
     return Loaders(
         event_by_id=by_id_loader(db, scope, event_read.get_events),
-        channel_by_id=by_id_loader(db, scope, _get_channels),
-        workspace_by_id=by_id_loader(db, scope, _get_workspaces),
+        channel_by_id=by_id_loader(db, scope, channel_read.get_channels),
+        workspace_by_id=by_id_loader(db, scope, workspace_read.get_workspaces),
         related_pages=related_pages_loader(db, scope, max_page_size),
         related_counts=related_counts_loader(db, scope),
     )

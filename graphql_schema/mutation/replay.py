@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.events.replay import replay_events
 from graphql_schema import fields
 from graphql_schema.context import Info
 from graphql_schema.inputs.arguments import given
@@ -26,7 +27,6 @@ class ReplayMutation:
         filter: EventFilter | None = strawberry.UNSET,
         limit: int | None = strawberry.UNSET,
     ) -> ReplayResult:
-        from app.events.replay import replay_events
 
         context = info.context
         event_filter = given(filter)

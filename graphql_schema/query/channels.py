@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.channels import read as channel_read
 from graphql_schema import fields
 from graphql_schema.context import Info
 from graphql_schema.inputs import arguments as args
@@ -24,7 +25,6 @@ class ChannelsQuery:
         last: int | None = strawberry.UNSET,
         before: str | None = strawberry.UNSET,
     ) -> ChannelConnection:
-        from app.channels import read as channel_read
 
         context = info.context
         channel_filter = args.given(filter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.workspaces import read as workspace_read
 from graphql_schema import fields
 from graphql_schema.context import Info
 from graphql_schema.inputs import arguments as args
@@ -24,7 +25,6 @@ class WorkspacesQuery:
         last: int | None = strawberry.UNSET,
         before: str | None = strawberry.UNSET,
     ) -> WorkspaceConnection:
-        from app.workspaces import read as workspace_read
 
         context = info.context
         workspace_filter = args.given(filter)
