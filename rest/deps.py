@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -10,7 +11,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
-from app.errors import Forbidden, Unauthenticated
+from app.errors import BadInput, Forbidden, Unauthenticated
 from app.state import AppState, app_state
 
 # Declared for OpenAPI ("Authorize" in /docs); the raw header is parsed by app.auth so that
@@ -59,3 +60,17 @@ AuthenticatedDep = Annotated[Principal, Depends(_authenticated)]
 """Any valid token (401 otherwise)."""
 AdminDep = Annotated[Principal, Depends(_admin)]
 """An admin token: 401 without credentials, 403 with a non-admin token."""
+
+
+# A JSON string escape for NUL: ``\u0000`` preceded by an even number of backslashes.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+async def reject_nul(request: Request) -> None:
+    """NUL cannot be stored or compared in PostgreSQL text: refuse it in any parameter
+    and in JSON bodies, as a 400 rather than a database error."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and "\x00" in value:
+            raise BadInput(f"{name} must not contain NUL characters", path=name)
+    if request.method in ("POST", "PUT", "PATCH") and _JSON_NUL.search(await request.body()):
+        raise BadInput("JSON strings must not contain NUL (\\u0000) characters")

@@ -21,9 +21,12 @@ MAX_IDS = 100
 
 def parse_json_param(raw: str, *, path: str) -> Any:
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"{path} is not valid JSON: {exc}", path=path) from None
+    if contains_nul(value):
+        raise BadInput(f"{path} must not contain NUL (\\u0000) characters", path=path)
+    return value
 
 
 def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
@@ -95,3 +98,18 @@ def combine(base: Filter, leaves: Sequence[Filter]) -> Filter:
     if base == TRUE:
         return leaves[0] if len(leaves) == 1 else And(tuple(leaves))
     return And((base, *leaves))
+
+
+def contains_nul(value: object, depth: int = 0) -> bool:
+    """True when a JSON value holds a NUL character in any string or key."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 256:
+        return False
+    if isinstance(value, dict):
+        return any(
+            contains_nul(k, depth + 1) or contains_nul(v, depth + 1) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(contains_nul(item, depth + 1) for item in value)
+    return False

@@ -71,3 +71,37 @@ async def test_faults_are_a_500_envelope_and_busy_is_503(settings: Settings) -> 
             assert r.status_code == 503
             assert r.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
             assert r.headers["retry-after"] == "1"
+
+
+async def test_nul_characters_are_bad_input_not_database_errors(api: Api) -> None:
+    http = api.http
+    r = await http.post("/api/v1/workspaces", json={"id": "acme", "name": "Acme"}, headers=ADMIN)
+    assert r.status_code == 201
+    r = await http.post(
+        "/api/v1/channels", json={"id": "market", "name": "m", "workspaceId": "acme"}, headers=ADMIN
+    )
+    assert r.status_code == 201
+    for url, path in (
+        ("/api/events?type=%00", "type"),
+        ("/api/events/%00", "id"),
+        ("/api/events?ids=%00", "ids"),
+        ("/api/events?filter=%7B%22type%22%3A%7B%22eq%22%3A%22%5Cu0000%22%7D%7D", "filter"),
+        ("/api/events/export.ndjson?type=%00", "type"),
+        ("/api/v1/channels/market/events?type=a%00b", "type"),
+        ("/api/v1/channels/%00/events", "channelId"),
+        ("/api/v1/channels/market/events/%00", "eventId"),
+        ("/v1/admin/events?event=%00", "event"),
+    ):
+        r = await http.get(url, headers=ADMIN)
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["error"]["path"] == path, url
+    for url, body in (
+        ("/api/v1/channels/market/events", {"type": "a", "data": {"k\x00": "v"}}),
+        ("/v1/admin/events/replay", {"eventIds": ["a\x00"]}),
+        ("/api/v1/workspaces", {"name": "a\x00"}),
+    ):
+        r = await http.post(url, json=body, headers=ADMIN)
+        assert r.status_code == 400, (url, r.text)
+    # An escaped backslash followed by "u0000" is ordinary text.
+    r = await http.post("/api/v1/channels/market/events", json={"data": "\\u0000"}, headers=ADMIN)
+    assert r.status_code == 201
