@@ -57,7 +57,7 @@ class Database:
         try:
             async with self._read_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
+        except Exception:  # readiness reports any failure as "not ready"
             return False
         return True
 

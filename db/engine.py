@@ -62,7 +62,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
 
 
 def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, AsyncEngine]:
-    """Return ``(read_engine, write_engine)``; the same engine twice on PostgreSQL."""
+    """Return ``(read_engine, write_engine)``."""
     if url.startswith("sqlite"):
         read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
         # One writer connection: SQLite allows a single writer, and queueing writers on
@@ -78,15 +78,16 @@ def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Async
         _install_sqlite_pragmas(read, immediate=False)
         _install_sqlite_pragmas(write, immediate=True)
         return read, write
-    engine = create_async_engine(
-        url,
-        json_serializer=_json_dumps,
-        json_deserializer=_json_loads,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=False,
-    )
-    return engine, engine
+    options: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+    }
+    # Reads run in autocommit: a single statement needs no BEGIN/ROLLBACK round trips.
+    read = create_async_engine(url, isolation_level="AUTOCOMMIT", **options)
+    write = create_async_engine(url, **options)
+    return read, write
 
 
 def is_busy_error(exc: BaseException) -> bool:

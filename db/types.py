@@ -23,8 +23,10 @@ def to_millis(value: datetime) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """ISO 8601 with milliseconds and ``Z``, the one wire format of timestamps."""
-    value = to_millis(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = to_millis(value)
+    # isoformat truncates to milliseconds; every stored value is UTC.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -50,7 +52,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, datetime):
-            return to_millis(value)
+            # The column has millisecond precision; only normalise the zone when needed.
+            return value if value.tzinfo is UTC else to_millis(value)
         return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
 
 

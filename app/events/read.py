@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from app.errors import BadInput
 from db.database import Database
@@ -44,10 +44,33 @@ class PageRequest:
     before: str | None = None
 
 
+class LazyCursors(Sequence[str]):
+    """Cursors encoded on first access: most pages only ever read the end cursor."""
+
+    def __init__(self, rows: Sequence[EventRow], order: tuple[OrderKey, ...], bound: str) -> None:
+        self._rows, self._order, self._bound = rows, order, bound
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self._rows))[index]]
+        index = range(len(self._rows))[index]
+        if index not in self._done:
+            self._done[index] = encode_cursor(self._rows[index], self._order, self._bound)
+        return self._done[index]
+
+
 @dataclass(slots=True)
 class EventPage:
     rows: list[EventRow]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next_page: bool
     has_previous_page: bool
     extra: dict[str, Any] = field(default_factory=dict)
@@ -120,8 +143,9 @@ def _plan(query: EventQuery, page: PageRequest, max_page_size: int, offset: int)
 
 
 def _event_page(found: repo.RowsPage, plan: _Plan) -> EventPage:
-    cursors = [encode_cursor(row, plan.order, plan.bound) for row in found.rows]
-    return EventPage(list(found.rows), cursors, found.has_next_page, found.has_previous_page)
+    rows: list[EventRow] = list(found.rows)
+    cursors = LazyCursors(rows, plan.order, plan.bound)
+    return EventPage(rows, cursors, found.has_next_page, found.has_previous_page)
 
 
 def _bad_filter(exc: Exception) -> BadInput:

@@ -145,10 +145,39 @@ async def page(
     window: Window,
 ) -> RowsPage:
     """One page of readable events matching ``filter`` in ``window``."""
+    if window.after is None and window.before is None and not window.offset:
+        return await _plain_page(conn, scope=scope, filter=filter, ids=ids, window=window)
     branch = _branch(scope, filter, ids, window, 0).subquery("b")
     stmt = select(branch).order_by(branch.c._pos)
     rows = (await conn.execute(stmt)).mappings().all()
     return _split(rows, window)
+
+
+async def _plain_page(
+    conn: ReadConn,
+    *,
+    scope: ReadScope,
+    filter: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+) -> RowsPage:
+    """A page from either end: nothing lies beyond that end, so no EXISTS flags are needed
+    and the statement is a bare index scan with a LIMIT."""
+    e = events_table
+    scan = reverse(window.order) if window.from_end else window.order
+    stmt = (
+        select(*e.c)
+        .where(*_base(scope, filter, ids))
+        .order_by(*order_clauses(scan, e))
+        .limit(window.limit + 1)
+    )
+    rows: list[Any] = list((await conn.execute(stmt)).mappings().all())
+    overflow = len(rows) > window.limit
+    del rows[window.limit :]
+    if window.from_end:
+        rows.reverse()
+        return RowsPage(rows, has_next_page=False, has_previous_page=overflow)
+    return RowsPage(rows, has_next_page=overflow, has_previous_page=False)
 
 
 async def related_pages(

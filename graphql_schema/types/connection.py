@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import strawberry
 
@@ -24,7 +24,7 @@ class EventEdge:
 class EventConnection:
     nodes: list[Event]
     page_info: PageInfo
-    cursors: strawberry.Private[list[str]]
+    cursors: strawberry.Private[Sequence[str]]
     counter: strawberry.Private[Counter]
 
     @strawberry.field
