@@ -95,6 +95,9 @@ def parse_line(line: bytes | str, *, number: int) -> dict[str, Any]:
         raise BadInput(f"line {number} is not valid JSON", path=path) from exc
     if not isinstance(obj, dict):
         raise BadInput(f"line {number} is not a JSON object", path=path)
+    if "\\u0000" in (line.decode() if isinstance(line, bytes) else line):
+        # PostgreSQL cannot store NUL in text or jsonb; refuse it rather than fail midway.
+        raise BadInput(f"line {number} contains a NUL (\\u0000) character", path=path)
     for name in _REQUIRED:
         if not isinstance(obj.get(name), str) or not obj[name]:
             raise BadInput(f"line {number}: {name} must be a non-empty string", path=path)
