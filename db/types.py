@@ -29,6 +29,18 @@ def format_datetime(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
+def contains_nul(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL character,
+    which PostgreSQL cannot store in text or JSON."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetime at millisecond precision on both databases."""
 

@@ -14,6 +14,7 @@ from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthent
 from app.events.read import EventRow
 from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
+from app.text import reject_nul
 from db.database import Database, WriteConn
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
@@ -58,6 +59,9 @@ def _check_draft(
         )
     if draft.data is None:
         raise BadInput("data is required and must not be null", path=_join(path, "data"))
+    for field in ("type", "data", "meta", "subject_id", "user_id", "parent_id"):
+        camel = {"subject_id": "subjectId", "user_id": "userId", "parent_id": "parentId"}
+        reject_nul(getattr(draft, field), path=_join(path, camel.get(field, field)))
     size = _compact_size(draft.data, what="data", path=_join(path, "data"))
     if size > settings.max_event_bytes:
         raise PayloadTooLarge(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from app.auth.principal import Principal, require_admin
 from app.errors import BadInput, Conflict, NotFound
+from app.text import reject_nul
 from db.database import Database
 from db.repositories import workspaces as workspace_repo
 from db.repositories.errors import DuplicateKeyError
@@ -38,6 +39,7 @@ def validate_slug(value: str, *, path: str) -> str:
 
 def validate_name(value: str, *, path: str) -> str:
     name = value.strip()
+    reject_nul(name, path=path)
     if not name:
         raise BadInput("name must not be empty", path=path)
     if len(name) > MAX_NAME_LENGTH:

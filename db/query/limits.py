@@ -1,8 +1,10 @@
-"""Size limits of filters (SPEC §5): depth <= 10, <= 200 leaves, lists <= 500 values."""
+"""Limits of filters (SPEC §5): depth <= 10, <= 200 leaves, lists <= 500 values, and no
+NUL characters (PostgreSQL cannot hold them, so they could never match the same on both)."""
 
 from __future__ import annotations
 
 from db.query.ast import And, Filter, Not, Or, Related
+from db.types import contains_nul
 
 MAX_DEPTH = 10
 MAX_LEAVES = 200
@@ -47,6 +49,8 @@ def check_limits(f: Filter, *, path: str = "filter") -> None:
             if leaves > MAX_LEAVES:
                 raise FilterLimitError(f"filter has more than {MAX_LEAVES} conditions", where)
             value = node.value
+            if contains_nul(value):
+                raise FilterLimitError("text must not contain NUL (\\u0000) characters", where)
             if node.op in _LIST_OPS and isinstance(value, list | tuple) and len(value) > MAX_LIST:
                 raise FilterLimitError(f"lists hold at most {MAX_LIST} values", where)
 

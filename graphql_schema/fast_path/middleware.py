@@ -1,4 +1,5 @@
-"""ASGI middleware serving planned ``POST /graphql`` queries without the general executor.
+"""ASGI middleware serving planned ``POST /graphql`` queries without the general executor
+(and refusing NUL characters in any GraphQL request).
 
 Parsing, validation (the schema's own rules and document limits) and planning run once
 per distinct document; a request then costs one SQL statement per connection page (plus
@@ -23,6 +24,7 @@ from app.errors import EventgraphError
 from app.observability.metrics import record_graphql_operation
 from app.state import app_state
 from db.database import DatabaseBusy
+from db.types import contains_nul
 from graphql_schema.fast_path.execute import NotServed, execute_plan
 from graphql_schema.fast_path.plan import Plan, compile_plan
 from graphql_schema.hardening import MAX_TOKENS, RULES
@@ -97,14 +99,19 @@ class FastQueryMiddleware:
         self.plans = PlanCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope["path"].rstrip("/") != "/graphql"
-        ):
+        if scope["type"] != "http" or scope["path"].rstrip("/") != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            if b"%00" in scope.get("query_string", b""):
+                await _send_json(send, _NUL_ERROR)
+                return
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
+        if _has_nul(body):
+            await _send_json(send, _NUL_ERROR)
+            return
         if await self._serve(scope, body, send):
             return
         await self.app(scope, _replay(body, receive), send)
@@ -135,21 +142,48 @@ class FastQueryMiddleware:
             )
         except (NotServed, EventgraphError, DatabaseBusy, GraphQLError):
             return False
-        payload = orjson.dumps({"data": data})
         scope["route"] = _GRAPHQL_ROUTE
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_json(send, orjson.dumps({"data": data}))
         return True
+
+
+# PostgreSQL cannot store or compare text holding NUL; refusing it at the door keeps
+# every resolver (ids, filters, payloads, names) from reaching the database with it.
+_NUL_ERROR = orjson.dumps(
+    {
+        "data": None,
+        "errors": [
+            {
+                "message": "text must not contain NUL (\\u0000) characters",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+)
+
+
+def _has_nul(body: bytes) -> bool:
+    if b"\\u0000" not in body and b"\x00" not in body:
+        return False
+    try:
+        return contains_nul(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return b"\x00" in body
+
+
+async def _send_json(send: Send, payload: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive: Receive) -> bytes:
