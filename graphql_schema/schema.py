@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 
 from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
+from graphql_schema.metrics import OperationMetrics
 from graphql_schema.mutation import Mutation
 from graphql_schema.query import Query
 from graphql_schema.scalars import SCALARS
@@ -33,6 +34,7 @@ schema = EventgraphSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        OperationMetrics,
         DocumentLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1024),

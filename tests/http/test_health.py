@@ -26,3 +26,20 @@ async def test_metrics_expose_requests_by_route_template(api: Api) -> None:
     assert "eventgraph_db_pool_connections_in_use" in text
     assert "eventgraph_graphql_operations" in text
     assert "/no/such/route/12345" not in text
+
+
+async def test_metrics_count_graphql_operations_on_both_execution_paths(api: Api) -> None:
+    fast = "query FastOne { events(first: 1) { nodes { id } } }"
+    general = "query GeneralOne { events(first: 1) { nodes { id ... on Event { type } } } }"
+    await api.ok(fast)
+    await api.ok(general)
+    await api.graphql("query Broken { nope }")
+    text = (await api.http.get("/metrics")).text
+    series = {
+        line.split("{", 1)[1].split("}", 1)[0]
+        for line in text.splitlines()
+        if line.startswith("eventgraph_graphql_operations_total{")
+    }
+    assert 'operation="FastOne",outcome="ok",type="query"' in series
+    assert 'operation="GeneralOne",outcome="ok",type="query"' in series
+    assert 'operation="Broken",outcome="error",type="query"' in series
