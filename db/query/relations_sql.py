@@ -11,7 +11,9 @@ from sqlalchemy import ColumnElement, FromClause, and_, literal, not_, select
 
 from db.query.ast import Entity, Related
 from db.query.scope import ReadScope, readable
-from db.tables import channels_table, events_table, workspaces_table
+from db.tables import channels_view as channels_table
+from db.tables import events_view as events_table
+from db.tables import workspaces_view as workspaces_table
 
 _TARGETS: dict[tuple[Entity, str], Entity] = {
     ("event", "parent"): "event",

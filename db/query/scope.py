@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, FromClause, false, or_, select, true
 
-from db.tables import channels_table, events_table, workspaces_table
+from db.tables import channels_table, channels_view, events_table, workspaces_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ def workspace_readable(
     """Workspaces in ``scope`` plus those holding a channel ``scope`` can see."""
     if scope.admin:
         return true()
-    channels = channels_table.alias("readable_channels")
+    channels = channels_view.alias("readable_channels")
     has_channel = (
         select(channels.c.id)
         .where(channels.c.workspace_id == workspaces.c.id, channel_readable(scope, channels))

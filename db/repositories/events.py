@@ -20,6 +20,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     select,
     true,
     union_all,
@@ -31,7 +32,7 @@ from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
 from db.query.order import order_clauses, reverse
 from db.query.scope import ReadScope, readable
-from db.tables import events_table
+from db.tables import events_view as events_table
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
 Row = dict[str, Any]
@@ -147,8 +148,8 @@ async def page(
     """One page of readable events matching ``filter`` in ``window``."""
     if window.after is None and window.before is None and not window.offset:
         return await _plain_page(conn, scope=scope, filter=filter, ids=ids, window=window)
-    branch = _branch(scope, filter, ids, window, 0).subquery("b")
-    stmt = select(branch).order_by(branch.c._pos)
+    # ORDER BY the output column: no wrapping subquery whose columns would need proxying.
+    stmt = _branch(scope, filter, ids, window, 0).order_by(literal_column("_pos"))
     rows = (await conn.execute(stmt)).mappings().all()
     return _split(rows, window)
 

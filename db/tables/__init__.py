@@ -1,5 +1,6 @@
 """All tables; importing this module registers them on ``SQLModel.metadata``."""
 
+from sqlalchemy import Table, TableClause, column, table
 from sqlmodel import SQLModel
 
 from db.tables.channels import Channel
@@ -17,6 +18,18 @@ workspaces_table = Workspace.__table__  # type: ignore[attr-defined]
 tokens_table = Token.__table__  # type: ignore[attr-defined]
 positions_table = EventPosition.__table__  # type: ignore[attr-defined]
 
+
+# Read views: the same columns and types without constraints. Selecting from a subquery
+# or alias proxies every column, and proxying a Column that carries a ForeignKey registers
+# event listeners each time — a large share of a request's CPU. Reads are built on these.
+def _view(source: Table) -> TableClause:
+    return table(source.name, *(column(c.name, c.type) for c in source.c))
+
+
+events_view = _view(events_table)
+channels_view = _view(channels_table)
+workspaces_view = _view(workspaces_table)
+
 __all__ = [
     "Channel",
     "Event",
@@ -24,9 +37,12 @@ __all__ = [
     "Token",
     "Workspace",
     "channels_table",
+    "channels_view",
     "events_table",
+    "events_view",
     "metadata",
     "positions_table",
     "tokens_table",
     "workspaces_table",
+    "workspaces_view",
 ]
