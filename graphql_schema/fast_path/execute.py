@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from graphql import GraphQLSchema
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
@@ -67,37 +69,94 @@ async def _related(
 ) -> dict[str, dict[str, Row]]:
     """One batched lookup per selected relation, as the per-request loaders would do."""
     scope = principal.read_scope
-    found: dict[str, dict[str, Row]] = {}
-    for relation in relations:
+    getters = {
+        "parent": event_read.get_events,
+        "channel": channel_read.get_channels,
+        "workspace": workspace_read.get_workspaces,
+    }
+
+    async def lookup(relation: str) -> dict[str, Row]:
         keys = sorted({row[f"{relation}_id"] for row in rows if row[f"{relation}_id"]})
-        if not keys:
-            found[relation] = {}
-        elif relation == "parent":
-            found[relation] = await event_read.get_events(db=db, scope=scope, ids=keys)
-        elif relation == "channel":
-            found[relation] = await channel_read.get_channels(db=db, scope=scope, ids=keys)
-        else:
-            found[relation] = await workspace_read.get_workspaces(db=db, scope=scope, ids=keys)
-    return found
+        return await getters[relation](db=db, scope=scope, ids=keys) if keys else {}
+
+    ordered = sorted(relations)
+    results = await asyncio.gather(*(lookup(relation) for relation in ordered))
+    return dict(zip(ordered, results, strict=True))
 
 
-async def _run_connection(
-    plan: ConnectionPlan,
-    variables: Any,
+class ArgumentCache:
+    """(connection plan, variables) → its ``EventQuery`` and ``PageRequest``.
+
+    Both are immutable and depend on nothing else, so a repeated request skips variable
+    coercion, input conversion and ``to_query()``. Failures are never cached.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[
+            tuple[int, bytes], tuple[ConnectionPlan, event_read.EventQuery, event_read.PageRequest]
+        ] = OrderedDict()
+
+    def get(
+        self, root: ConnectionPlan, key: bytes
+    ) -> tuple[event_read.EventQuery, event_read.PageRequest] | None:
+        item = self._items.get((id(root), key))
+        if item is None or item[0] is not root:
+            return None
+        self._items.move_to_end((id(root), key))
+        return item[1], item[2]
+
+    def put(
+        self,
+        root: ConnectionPlan,
+        key: bytes,
+        value: tuple[event_read.EventQuery, event_read.PageRequest],
+    ) -> None:
+        self._items[(id(root), key)] = (root, *value)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+ARGUMENTS = ArgumentCache()
+
+
+def _arguments(
+    root: ConnectionPlan,
+    operation: Plan,
+    schema: GraphQLSchema,
+    variables: dict[str, Any] | None,
     arguments: list[StrawberryArgument],
     schema_ctx: tuple[Any, Any],
-    *,
-    db: Database,
-    settings: Settings,
-    principal: Principal,
-) -> dict[str, Any]:
-    raw = get_argument_values(plan.field_def, plan.field_node, variables)
+) -> tuple[event_read.EventQuery, event_read.PageRequest]:
+    key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    cached = ARGUMENTS.get(root, key)
+    if cached is not None:
+        return cached
+    coerced = get_variable_values(
+        schema, operation.operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(coerced, list):
+        raise NotServed
+    raw = get_argument_values(root.field_def, root.field_node, coerced)
     scalar_registry, config = schema_ctx
     kwargs = convert_arguments(raw, arguments, scalar_registry=scalar_registry, config=config)
     query = args.event_query(kwargs.get("filter"), kwargs.get("order_by"), kwargs.get("ids"))
     page_request = args.page_request(
         kwargs.get("first"), kwargs.get("after"), kwargs.get("last"), kwargs.get("before")
     )
+    ARGUMENTS.put(root, key, (query, page_request))
+    return query, page_request
+
+
+async def _run_connection(
+    plan: ConnectionPlan,
+    query: event_read.EventQuery,
+    page_request: event_read.PageRequest,
+    *,
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+) -> dict[str, Any]:
     scope = principal.read_scope
     page_task = event_read.list_events(
         db=db, scope=scope, query=query, page=page_request, max_page_size=settings.max_page_size
@@ -163,20 +222,10 @@ async def execute_plan(
 ) -> dict[str, Any]:
     """The ``data`` of the result. Raises ``NotServed`` when the variables don't coerce;
     service errors (``EventgraphError``) propagate so the caller can fall back."""
-    coerced = get_variable_values(
-        schema, plan.operation.variable_definitions or (), variables or {}
-    )
-    if isinstance(coerced, list):
-        raise NotServed
     data: dict[str, Any] = {}
     for root in plan.roots:
+        query, page_request = _arguments(root, plan, schema, variables, arguments, schema_ctx)
         data[root.alias] = await _run_connection(
-            root,
-            coerced,
-            arguments,
-            schema_ctx,
-            db=db,
-            settings=settings,
-            principal=principal,
+            root, query, page_request, db=db, settings=settings, principal=principal
         )
     return data
