@@ -17,7 +17,11 @@ from db.database import Database
 def build_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
         state = AppState(settings=settings, db=db)
         app.state.eventgraph = state
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         8 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted"
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size per process")
+    sqlite_busy_timeout_ms: int = Field(
+        5000, ge=0, description="How long a SQLite writer waits for the lock before a 503"
+    )
     log_level: str = Field("INFO", description="Root log level")
 
     @field_validator("database_url")

@@ -8,6 +8,7 @@ from typing import NewType
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import create_engines, is_busy_error
@@ -23,10 +24,12 @@ class DatabaseBusy(Exception):
 class Database:
     """Owns the engines. Repositories receive a ``ReadConn`` or ``WriteConn`` and never commit."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> None:
         self.url = url
         self.dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
-        self._read_engine, self._write_engine = create_engines(url, pool_size=pool_size)
+        self._read_engine, self._write_engine = create_engines(
+            url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms
+        )
 
     @property
     def engine(self) -> AsyncEngine:
@@ -52,6 +55,9 @@ class Database:
             if is_busy_error(exc):
                 raise DatabaseBusy(str(exc)) from exc
             raise
+        except PoolTimeout as exc:
+            # Writers queued behind a writer that is itself waiting for the lock.
+            raise DatabaseBusy("no database connection became free in time") from exc
 
     async def ping(self) -> bool:
         try:

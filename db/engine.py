@@ -30,7 +30,7 @@ def _unicode_lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
 
-def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
+def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
@@ -39,7 +39,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         # WAL lets readers run beside the single writer; busy_timeout makes a second
         # process wait for the write lock instead of failing at once.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # LIKE is case-sensitive on PostgreSQL; make SQLite agree.
@@ -61,7 +61,9 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, AsyncEngine]:
+def create_engines(
+    url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000
+) -> tuple[AsyncEngine, AsyncEngine]:
     """Return ``(read_engine, write_engine)``."""
     if url.startswith("sqlite"):
         read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
@@ -73,10 +75,11 @@ def create_engines(url: str, *, pool_size: int = 10) -> tuple[AsyncEngine, Async
             json_deserializer=_json_loads,
             pool_size=1,
             max_overflow=0,
-            pool_timeout=30,
+            # Writers queue for the single connection; past this wait they get a 503 as well.
+            pool_timeout=max(1.0, 2 * busy_timeout_ms / 1000),
         )
-        _install_sqlite_pragmas(read, immediate=False)
-        _install_sqlite_pragmas(write, immediate=True)
+        _install_sqlite_pragmas(read, immediate=False, busy_timeout_ms=busy_timeout_ms)
+        _install_sqlite_pragmas(write, immediate=True, busy_timeout_ms=busy_timeout_ms)
         return read, write
     options: dict[str, Any] = {
         "json_serializer": _json_dumps,

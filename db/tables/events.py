@@ -17,6 +17,17 @@ from sqlmodel import Field, SQLModel
 
 from db.types import CodePointText, JsonValue, UtcDateTime
 
+# Each gets a (column, id) index: the order of ``orderBy: [{column: asc|desc}]``.
+ORDERABLE_COLUMNS = (
+    "type",
+    "channel_id",
+    "workspace_id",
+    "subject_id",
+    "user_id",
+    "parent_id",
+    "publisher_id",
+)
+
 
 class Event(SQLModel, table=True):
     __tablename__ = "events"
@@ -29,8 +40,8 @@ class Event(SQLModel, table=True):
         Index("events_workspace_id_created_at_idx", "workspace_id", "created_at", "id"),
         Index("events_subject_id_created_at_idx", "subject_id", "created_at", "id"),
         Index("events_user_id_created_at_idx", "user_id", "created_at", "id"),
-        Index("events_parent_id_idx", "parent_id"),
         Index("events_publisher_id_created_at_idx", "publisher_id", "created_at", "id"),
+        *(Index(f"events_{name}_id_idx", name, "id") for name in ORDERABLE_COLUMNS),
     )
 
     id: str = Field(sa_column=Column(CodePointText, primary_key=True))
