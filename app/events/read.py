@@ -160,10 +160,12 @@ async def list_events(
     page: PageRequest,
     max_page_size: int,
     offset: int = 0,
+    raw_json: bool = False,
 ) -> EventPage:
     """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
 
     ``offset`` (REST admin API) skips rows of the same order; it excludes cursors/``last``.
+    ``raw_json`` returns ``data``/``meta`` as JSON text, for responses that embed it as is.
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
@@ -171,7 +173,12 @@ async def list_events(
     try:
         async with db.read() as conn:
             found = await repo.page(
-                conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window
+                conn,
+                scope=scope,
+                filter=query.filter,
+                ids=query.ids,
+                window=plan.window,
+                raw_json=raw_json,
             )
     except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
         raise _bad_filter(exc) from exc

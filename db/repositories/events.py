@@ -17,6 +17,8 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
+    cast,
     false,
     func,
     literal,
@@ -39,6 +41,7 @@ Row = dict[str, Any]
 # SQLite caps compound SELECTs at 500 terms; stay well below.
 MAX_BRANCHES = 200
 _EXTRA = ("_branch", "_prev", "_next", "_pos")
+_JSON_COLUMNS = frozenset({"data", "meta"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,15 @@ def _base(
     return clauses
 
 
+def _columns(raw_json: bool) -> list[ColumnElement[Any]]:
+    """Every column; with ``raw_json`` the JSON columns come back as their JSON text, for
+    callers that embed them in a response without decoding and re-encoding them."""
+    e = events_table
+    if not raw_json:
+        return list(e.c)
+    return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in e.c]
+
+
 def _branch(
     scope: ReadScope,
     f: Filter,
@@ -82,6 +94,7 @@ def _branch(
     window: Window,
     number: int,
     group: tuple[GroupField, str] | None = None,
+    raw_json: bool = False,
 ) -> Select[Any]:
     e = events_table
     base = _base(scope, f, ids, group)
@@ -95,7 +108,7 @@ def _branch(
     terms = order_clauses(scan, e)
     position = func.row_number().over(order_by=terms).label("_pos")
     page = (
-        select(*e.c, position)
+        select(*_columns(raw_json), position)
         .where(*conditions)
         .order_by(*terms)
         .limit(window.limit + 1)
@@ -144,12 +157,16 @@ async def page(
     filter: Filter,
     ids: Sequence[str] | None,
     window: Window,
+    raw_json: bool = False,
 ) -> RowsPage:
     """One page of readable events matching ``filter`` in ``window``."""
     if window.after is None and window.before is None and not window.offset:
-        return await _plain_page(conn, scope=scope, filter=filter, ids=ids, window=window)
+        return await _plain_page(
+            conn, scope=scope, filter=filter, ids=ids, window=window, raw_json=raw_json
+        )
     # ORDER BY the output column: no wrapping subquery whose columns would need proxying.
-    stmt = _branch(scope, filter, ids, window, 0).order_by(literal_column("_pos"))
+    branch = _branch(scope, filter, ids, window, 0, raw_json=raw_json)
+    stmt = branch.order_by(literal_column("_pos"))
     rows = (await conn.execute(stmt)).mappings().all()
     return _split(rows, window)
 
@@ -161,13 +178,14 @@ async def _plain_page(
     filter: Filter,
     ids: Sequence[str] | None,
     window: Window,
+    raw_json: bool,
 ) -> RowsPage:
     """A page from either end: nothing lies beyond that end, so no EXISTS flags are needed
     and the statement is a bare index scan with a LIMIT."""
     e = events_table
     scan = reverse(window.order) if window.from_end else window.order
     stmt = (
-        select(*e.c)
+        select(*_columns(raw_json))
         .where(*_base(scope, filter, ids))
         .order_by(*order_clauses(scan, e))
         .limit(window.limit + 1)

@@ -32,7 +32,7 @@ class NotServed(Exception):
 def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in columns:
-        if column.kind == "plain":
+        if column.kind in ("plain", "json"):  # related rows arrive with JSON decoded
             out[column.alias] = row[column.key]
         elif column.kind == "datetime":
             out[column.alias] = format_datetime(row[column.key])
@@ -47,6 +47,10 @@ def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -
         if isinstance(field, Column):
             if field.kind == "plain":
                 out[field.alias] = row[field.key]
+            elif field.kind == "json":
+                # Page rows carry data/meta as JSON text: embedded, never decoded.
+                raw = row[field.key]
+                out[field.alias] = None if raw is None else orjson.Fragment(raw)
             elif field.kind == "datetime":
                 out[field.alias] = format_datetime(row[field.key])
             else:
@@ -159,7 +163,12 @@ async def _run_connection(
 ) -> dict[str, Any]:
     scope = principal.read_scope
     page_task = event_read.list_events(
-        db=db, scope=scope, query=query, page=page_request, max_page_size=settings.max_page_size
+        db=db,
+        scope=scope,
+        query=query,
+        page=page_request,
+        max_page_size=settings.max_page_size,
+        raw_json=True,
     )
     if plan.wants_count:
         page, total = await asyncio.gather(

@@ -22,7 +22,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-ColumnKind = Literal["plain", "datetime", "typename"]
+ColumnKind = Literal["plain", "json", "datetime", "typename"]
 Relation = Literal["parent", "channel", "workspace"]
 ConnectionPart = Literal["nodes", "edges", "pageInfo", "totalCount", "__typename"]
 
@@ -38,8 +38,8 @@ SCALARS: dict[str, dict[str, tuple[str, ColumnKind]]] = {
         "parentId": ("parent_id", "plain"),
         "publisherId": ("publisher_id", "plain"),
         "publisherName": ("publisher_name", "plain"),
-        "data": ("data", "plain"),
-        "meta": ("meta", "plain"),
+        "data": ("data", "json"),
+        "meta": ("meta", "json"),
         "createdAt": ("created_at", "datetime"),
     },
     "Channel": {

@@ -104,3 +104,27 @@ async def test_second_page_and_errors_match(api: Api) -> None:
     assert await api.error_code(other, {"a": cursor}) == "BAD_USER_INPUT"
     assert await api.error_code(query, {"a": 5}) == "BAD_USER_INPUT"
     assert await api.error_code(query, {"a": "garbage"}) == "BAD_USER_INPUT"
+
+
+AWKWARD_JSON = [
+    {"nested": {"ü": ["é", None, True, False, {"": 0}]}, "n": -0.5},
+    [],
+    {},
+    "5",
+    "",
+    12345678901234567,
+    1e2,
+    2.5,
+    0,
+    False,
+    '{"looks": "like json"}',
+]
+
+
+async def test_json_payloads_pass_through_unchanged(api: Api) -> None:
+    await seed_basic(api)
+    await publish(api, "pub", *({"data": value, "meta": value} for value in AWKWARD_JSON))
+    query = "{ events(first: 20, orderBy: [{id: asc}]) { nodes { data meta } } }"
+    fast = await api.ok(query)
+    assert fast == await _strawberry(api, query, {}, ADMIN_SECRET)
+    assert [node["data"] for node in fast["events"]["nodes"]] == AWKWARD_JSON
