@@ -24,7 +24,7 @@ class DatabaseBusy(Exception):
 class Database:
     """Owns the engines. Repositories receive a ``ReadConn`` or ``WriteConn`` and never commit."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000) -> None:
         self.url = url
         self.dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
         self._read_engine, self._write_engine = create_engines(

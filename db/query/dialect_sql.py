@@ -18,6 +18,8 @@ from sqlalchemy import (
     Numeric,
     Text,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     false,
@@ -160,3 +162,12 @@ def json_path(
 def json_is_null(col: ColumnElement[Any]) -> ColumnElement[bool]:
     """SQL NULL or JSON null."""
     return or_(col.is_(None), func.coalesce(JsonTest(col, "path", ((), "eq", "null")), false()))
+
+
+def is_one_of(col: ColumnElement[Any], values: list[str], dialect: str) -> ColumnElement[bool]:
+    """``col IN (values)``. On PostgreSQL ``col = ANY(:array)``: one statement text and one
+    parameter whatever the count, so neither SQLAlchemy nor asyncpg re-renders or re-prepares
+    it per distinct list length (relation lookups of a page vary in length every time)."""
+    if dialect == "postgresql":
+        return col == any_(bindparam(None, values, type_=ARRAY(Text)))
+    return col.in_(values)

@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from db.database import ReadConn
 from db.query.ast import Filter, OrderKey
+from db.query.dialect_sql import is_one_of
 from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
 from db.query.order import order_clauses, reverse
@@ -264,5 +265,6 @@ async def get_many(conn: ReadConn, *, scope: ReadScope, ids: Sequence[str]) -> d
     if not unique:
         return {}
     e = events_table
-    stmt = select(*e.c).where(e.c.id.in_(unique), readable(scope, e))
+    one_of = is_one_of(e.c.id, unique, conn.dialect.name)
+    stmt = select(*e.c).where(one_of, readable(scope, e))
     return {row["id"]: dict(row) for row in (await conn.execute(stmt)).mappings()}

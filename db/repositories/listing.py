@@ -13,12 +13,14 @@ from sqlalchemy import ColumnElement, FromClause, func, literal, select, true
 
 from db.database import ReadConn
 from db.query.ast import Filter, OrderKey
+from db.query.dialect_sql import is_one_of
 from db.query.filter_sql import compile_filter
 from db.query.keyset import seek
 from db.query.order import order_clauses, reverse
 from db.query.scope import ReadScope, channel_readable, workspace_readable
 from db.repositories.events import RowsPage, Window
-from db.tables import channels_table, workspaces_table
+from db.tables import channels_view as channels_table
+from db.tables import workspaces_view as workspaces_table
 
 Listed = Literal["channel", "workspace"]
 ID_ORDER: tuple[OrderKey, ...] = (OrderKey("id", "asc", "last"),)
@@ -93,5 +95,6 @@ async def get_many(
     if not unique:
         return {}
     table = _table(entity)
-    stmt = select(*table.c).where(table.c.id.in_(unique), _readable(entity, scope))
+    one_of = is_one_of(table.c.id, unique, conn.dialect.name)
+    stmt = select(*table.c).where(one_of, _readable(entity, scope))
     return {row["id"]: dict(row) for row in (await conn.execute(stmt)).mappings()}
