@@ -102,6 +102,7 @@ async def poll_channel(
     async with db.read() as conn:
         rows = await feed_repo.channel_events_after(
             conn,
+            scope=principal.read_scope,
             channel_id=channel_id,
             after_seq=after_seq,
             since=None if cursor is not None else since,
@@ -121,7 +122,9 @@ async def get_channel_event(
     """One event of a readable channel; 404 when missing or published in another channel."""
     access = await check_channel_access(db=db, principal=principal, channel_id=channel_id)
     async with db.read() as conn:
-        row = await feed_repo.channel_event(conn, channel_id=channel_id, event_id=event_id)
+        row = await feed_repo.channel_event(
+            conn, scope=principal.read_scope, channel_id=channel_id, event_id=event_id
+        )
     if row is None:
         raise NotFound(f"event {event_id!r} not found in channel {channel_id!r}", path="eventId")
     return row, access

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from db.database import ReadConn
+from db.query.scope import ReadScope, readable
 from db.tables import channels_table, events_table
 
 EVENT_COLUMNS = [column for column in events_table.c if column.name != "seq"]
@@ -26,6 +27,7 @@ async def channel_access(conn: ReadConn, channel_id: str) -> Mapping[str, Any] |
 async def channel_events_after(
     conn: ReadConn,
     *,
+    scope: ReadScope,
     channel_id: str,
     after_seq: int,
     since: datetime | None,
@@ -38,7 +40,11 @@ async def channel_events_after(
     """
     statement = (
         select(*EVENT_COLUMNS, events_table.c.seq)
-        .where(events_table.c.channel_id == channel_id, events_table.c.seq > after_seq)
+        .where(
+            events_table.c.channel_id == channel_id,
+            events_table.c.seq > after_seq,
+            readable(scope, events_table),
+        )
         .order_by(events_table.c.seq)
         .limit(limit)
     )
@@ -50,10 +56,14 @@ async def channel_events_after(
     return [dict(row) for row in result.mappings()]
 
 
-async def channel_event(conn: ReadConn, *, channel_id: str, event_id: str) -> dict[str, Any] | None:
-    """One event of the channel, or ``None`` when missing or in another channel."""
+async def channel_event(
+    conn: ReadConn, *, scope: ReadScope, channel_id: str, event_id: str
+) -> dict[str, Any] | None:
+    """One readable event of the channel, or ``None`` (missing, elsewhere or unreadable)."""
     statement = select(*EVENT_COLUMNS).where(
-        events_table.c.id == event_id, events_table.c.channel_id == channel_id
+        events_table.c.id == event_id,
+        events_table.c.channel_id == channel_id,
+        readable(scope, events_table),
     )
     row = (await conn.execute(statement)).mappings().first()
     return dict(row) if row is not None else None
