@@ -26,3 +26,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     # env.py runs its own event loop, so it must run outside the caller's loop.
     await asyncio.to_thread(upgrade, url, revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Take the database at ``url`` back to ``revision`` (``base`` drops everything)."""
+    command.downgrade(alembic_config(url), revision)
