@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
@@ -35,6 +36,12 @@ async def resolve_principal(
     return principal, None
 
 
+class EventgraphRouter(GraphQLRouter[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        # Results hold only JSON-native values (scalars are serialised already).
+        return orjson.dumps(data)
+
+
 def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     """The GraphQL router that ``app.main`` mounts at ``/graphql``."""
 
@@ -48,7 +55,7 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     async def context_getter(context: Context = context_dependency) -> Context:
         return context
 
-    return GraphQLRouter(
+    return EventgraphRouter(
         schema,
         context_getter=context_getter,
         graphql_ide="graphiql",
