@@ -28,6 +28,19 @@ class EventgraphSchema(strawberry.Schema):
         """
         executing = execution_context is not None and execution_context.result is not None
         format_errors(errors, executing=executing)
+        if execution_context is not None and any(
+            (error.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for error in errors
+        ):
+            _retry_later(execution_context.context)
+
+
+def _retry_later(context: object) -> None:
+    """A busy database answers HTTP 503 + Retry-After, as REST does, so clients and
+    proxies retry; the GraphQL body still carries the error and its code."""
+    response = getattr(context, "response", None)
+    if response is not None:
+        response.status_code = 503
+        response.headers["Retry-After"] = "1"
 
 
 schema = EventgraphSchema(

@@ -48,7 +48,10 @@ async def test_writes_behind_a_foreign_lock_are_retryable(
         assert rest.status_code == 503, rest.text
         assert rest.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
         assert rest.headers["retry-after"] == "1"
-        assert await quick_api.error_code(PUBLISH) == "SERVICE_UNAVAILABLE"
+        graphql = await quick_api.http.post("/graphql", json={"query": PUBLISH}, headers=HEADERS)
+        assert graphql.status_code == 503, graphql.text
+        assert graphql.headers["retry-after"] == "1"
+        assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     finally:
         holder.execute("ROLLBACK")
         holder.close()
