@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -18,7 +19,7 @@ from rest.deps import AuthenticatedDep, StateDep
 from rest.models import ERROR_RESPONSES, EventListOut, EventOut
 from rest.params import between, combine, equals, parse_datetime, parse_filter, parse_ids
 from rest.params import parse_order as parse_order_param
-from rest.shapes import JsonResponse, event_camel
+from rest.shapes import JsonResponse, event_camel, event_camel_raw
 
 router = APIRouter(tags=["events (/api/events)"], responses=ERROR_RESPONSES)
 
@@ -145,18 +146,26 @@ async def list_events(
         else PageRequest(first=size, after=after)
     )
     scope = principal.read_scope
-    try:
-        result = await read_service.list_events(
-            db=db, scope=scope, query=query, page=page, max_page_size=settings.max_page_size
-        )
-    except BadInput as exc:
-        if exc.path in ("first", "last"):
-            exc.path = "limit"
-        raise
-    total = await read_service.count_events(db=db, scope=scope, query=query)
+    listing = read_service.list_events(
+        db=db,
+        scope=scope,
+        query=query,
+        page=page,
+        max_page_size=settings.max_page_size,
+        raw_json=True,
+    )
+    counting = read_service.count_events(db=db, scope=scope, query=query)
+    result, total = await asyncio.gather(listing, counting, return_exceptions=True)
+    for outcome in (result, total):
+        if isinstance(outcome, BadInput) and outcome.path in ("first", "last"):
+            outcome.path = "limit"
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert isinstance(result, read_service.EventPage)
+    assert isinstance(total, int)
     return JsonResponse(
         {
-            "data": [event_camel(row) for row in result.rows],
+            "data": [event_camel_raw(row) for row in result.rows],
             "pageInfo": {
                 "total": total,
                 "hasNextPage": result.has_next_page,

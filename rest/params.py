@@ -6,6 +6,7 @@ validator, the same error paths as GraphQL); shorthands become AST leaves ANDed 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,14 +34,25 @@ def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
     """A JSON ``EventFilter`` → AST (``TRUE`` when absent)."""
     if raw is None:
         return TRUE
+    return _coerced_filter(raw, path)
+
+
+# Pollers send the same filter again and again; the AST is immutable, errors are not cached.
+@functools.lru_cache(maxsize=512)
+def _coerced_filter(raw: str, path: str) -> Filter:
     return coerce_filter(parse_json_param(raw, path=path), path=path)
+
+
+@functools.lru_cache(maxsize=512)
+def _coerced_order(raw: str, path: str) -> tuple[OrderKey, ...]:
+    return coerce_order(parse_json_param(raw, path=path), path=path)
 
 
 def parse_order(raw: str | None, *, path: str = "orderBy") -> tuple[OrderKey, ...]:
     """A JSON ``[EventOrderBy]`` (a single object is accepted too) → order keys."""
     if raw is None:
         return ()
-    return coerce_order(parse_json_param(raw, path=path), path=path)
+    return _coerced_order(raw, path)
 
 
 def parse_datetime(raw: str | None, *, path: str) -> datetime | None:

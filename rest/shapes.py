@@ -32,6 +32,15 @@ def event_camel(row: EventRow) -> dict[str, Any]:
     return event_json(row)
 
 
+def event_camel_raw(row: EventRow) -> dict[str, Any]:
+    """``event_camel`` of a row read with ``raw_json``: data/meta are embedded as stored."""
+    shaped = event_json(row)
+    for name in ("data", "meta"):
+        if shaped[name] is not None:
+            shaped[name] = orjson.Fragment(shaped[name])
+    return shaped
+
+
 def event_snake(row: EventRow) -> dict[str, Any]:
     """Seed 003's snake_case event."""
     return {

@@ -40,7 +40,7 @@ _OPTIONAL_TEXT = ("type", "subjectId", "userId", "parentId", "publisherId", "pub
 
 def event_json(row: EventRow) -> dict[str, Any]:
     """The camelCase Event object (GraphQL scalars) of a stored row."""
-    shaped = {name: row.get(column) for name, column in EVENT_FIELDS}
+    shaped = {name: row[column] for name, column in EVENT_FIELDS}
     created = shaped["createdAt"]
     if isinstance(created, datetime):
         shaped["createdAt"] = format_datetime(created)

@@ -10,6 +10,7 @@ Workspace.events) are one such branch per key, glued with UNION ALL, each branch
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -64,6 +65,22 @@ class RowsPage:
     has_previous_page: bool
 
 
+@functools.lru_cache(maxsize=1024)
+def _cached_scoped_filter(
+    scope: ReadScope, f: Filter
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+
+
+def _scoped_filter(scope: ReadScope, f: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The read predicate and the compiled filter. SQL expressions are immutable, so a
+    page and its count (and the next request with the same filter) share one build."""
+    try:
+        return _cached_scoped_filter(scope, f)
+    except TypeError:  # a JSON operand (dict/list) makes the filter unhashable
+        return readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+
+
 def _base(
     scope: ReadScope,
     f: Filter,
@@ -71,7 +88,7 @@ def _base(
     group: tuple[GroupField, str] | None = None,
 ) -> list[ColumnElement[bool]]:
     e = events_table
-    clauses = [readable(scope, e), compile_filter(f, "event", e, scope)]
+    clauses = list(_scoped_filter(scope, f))
     if ids is not None:
         clauses.append(e.c.id.in_(list(ids)) if ids else false())
     if group is not None:
