@@ -104,6 +104,7 @@ def main() -> None:
     report: dict[str, Any] = {"events": events, "duration_s": duration, "cases": {}}
     with common.serve(database) as server:
         auth = f"Authorization: Bearer {server.token}"
+        os.environ["WRK_AUTH"] = f"Bearer {server.token}"  # post.lua sends it (GraphQL side)
         for name, (body, params) in cases().items():
             body_file = work / f"{name}.json"
             body_file.write_text(json.dumps(body))

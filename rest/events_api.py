@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import StreamingResponse
 
+from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.events import read as read_service
 from app.events.archive import export_events, ndjson_line
 from app.events.read import EventQuery, PageRequest
+from app.state import AppState
 from db.query.ast import Filter
 from rest.deps import AuthenticatedDep, StateDep
 from rest.models import ERROR_RESPONSES, EventListOut, EventOut
@@ -135,6 +137,31 @@ async def list_events(
 ) -> JsonResponse:
     """Events readable by the caller, newest first unless `orderBy` says otherwise, with
     keyset cursors. Requires `Authorization: Bearer <token>` or the `session` cookie."""
+    page = await events_page(
+        state=state,
+        principal=principal,
+        query_filter=query_filter,
+        limit=limit,
+        after=after,
+        before=before,
+        ids=ids,
+        order_by=order_by,
+    )
+    return JsonResponse(page)
+
+
+async def events_page(
+    *,
+    state: AppState,
+    principal: Principal,
+    query_filter: Filter,
+    limit: int,
+    after: str | None,
+    before: str | None,
+    ids: str | None,
+    order_by: str | None,
+) -> dict[str, Any]:
+    """The body of ``GET /api/events`` (also served by ``rest.fast_list``)."""
     settings, db = state.settings, state.db
     if after is not None and before is not None:
         raise BadInput("pass either after or before, not both", path="before")
@@ -163,18 +190,16 @@ async def list_events(
             raise outcome
     assert isinstance(result, read_service.EventPage)
     assert isinstance(total, int)
-    return JsonResponse(
-        {
-            "data": [event_camel_raw(row) for row in result.rows],
-            "pageInfo": {
-                "total": total,
-                "hasNextPage": result.has_next_page,
-                "hasPreviousPage": result.has_previous_page,
-                "startCursor": result.start_cursor,
-                "endCursor": result.end_cursor,
-            },
-        }
-    )
+    return {
+        "data": [event_camel_raw(row) for row in result.rows],
+        "pageInfo": {
+            "total": total,
+            "hasNextPage": result.has_next_page,
+            "hasPreviousPage": result.has_previous_page,
+            "startCursor": result.start_cursor,
+            "endCursor": result.end_cursor,
+        },
+    }
 
 
 def _accepts_gzip(request: Request) -> bool:

@@ -8,6 +8,7 @@ from app.settings import Settings
 from rest import admin_api, channels_api, events_api, manage_api
 from rest.deps import reject_nul
 from rest.errors import install_error_handlers
+from rest.fast_list import FastListMiddleware
 from rest.health import router as health_router
 
 OPENAPI_TAGS = [
@@ -39,3 +40,4 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_api.router, dependencies=guarded)
     app.include_router(channels_api.router, dependencies=guarded)
     app.include_router(manage_api.router, dependencies=guarded)
+    app.add_middleware(FastListMiddleware)
