@@ -10,7 +10,7 @@ Workspace.events) are one such branch per key, glued with UNION ALL, each branch
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -65,20 +65,25 @@ class RowsPage:
     has_previous_page: bool
 
 
-@functools.lru_cache(maxsize=1024)
-def _cached_scoped_filter(
-    scope: ReadScope, f: Filter
-) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+_COMPILED: OrderedDict[tuple[ReadScope, str], tuple[ColumnElement[bool], ColumnElement[bool]]]
+_COMPILED = OrderedDict()
+_COMPILED_SIZE = 1024
 
 
 def _scoped_filter(scope: ReadScope, f: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """The read predicate and the compiled filter. SQL expressions are immutable, so a
-    page and its count (and the next request with the same filter) share one build."""
-    try:
-        return _cached_scoped_filter(scope, f)
-    except TypeError:  # a JSON operand (dict/list) makes the filter unhashable
-        return readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+    page and its count (and the next request with the same filter) share one build.
+
+    Keyed by ``repr``, not equality: ``True == 1`` in Python, but ``data.path.eq: true``
+    and ``eq: 1`` are different filters."""
+    key = (scope, repr(f))
+    found = _COMPILED.get(key)
+    if found is None:
+        found = readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+        _COMPILED[key] = found
+        if len(_COMPILED) > _COMPILED_SIZE:
+            _COMPILED.popitem(last=False)
+    return found
 
 
 def _base(

@@ -128,3 +128,18 @@ async def test_json_payloads_pass_through_unchanged(api: Api) -> None:
     fast = await api.ok(query)
     assert fast == await _strawberry(api, query, {}, ADMIN_SECRET)
     assert [node["data"] for node in fast["events"]["nodes"]] == AWKWARD_JSON
+
+
+async def test_filters_equal_in_python_but_not_in_json_stay_apart(api: Api) -> None:
+    """``True == 1`` in Python; the compiled-filter and argument caches must not merge them."""
+    await seed_basic(api)
+    one, true = await publish(api, "pub", {"data": {"v": 1}}, {"data": {"v": True}})
+    query = (
+        'query($v: JSON) { events(filter: {data: {path: {path: ["v"], eq: $v}}}) { nodes { id } } }'
+    )
+    for value, event in ((1, one), (True, true), (1, one), (True, true)):
+        data = await api.ok(query, {"v": value})
+        assert [node["id"] for node in data["events"]["nodes"]] == [event["id"]]
+    literal = '{ events(filter: {data: {path: {path: ["v"], eq: %s}}}) { nodes { id } } }'
+    assert [n["id"] for n in (await api.ok(literal % "1"))["events"]["nodes"]] == [one["id"]]
+    assert [n["id"] for n in (await api.ok(literal % "true"))["events"]["nodes"]] == [true["id"]]
