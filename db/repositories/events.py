@@ -42,7 +42,6 @@ GroupField = Literal["parent_id", "channel_id", "workspace_id"]
 Row = dict[str, Any]
 # SQLite caps compound SELECTs at 500 terms; stay well below.
 MAX_BRANCHES = 200
-_EXTRA = ("_branch", "_prev", "_next", "_pos")
 _JSON_COLUMNS = frozenset({"data", "meta"})
 
 
@@ -150,19 +149,21 @@ def _branch(
         after_before = seek(order, window.before, e, inclusive=True)
         following = select(e.c.id).where(*base, after_before).exists()
     one = select(literal(1).label("one")).subquery("one")
+    # Columns named as text (with their types for result processing): going through
+    # ``page.c`` would build a proxy per column on every request.
+    columns = [literal_column(f"page.{c.name}", c.type).label(c.name) for c in _columns(raw_json)]
     return select(
         literal(number).label("_branch"),
         prev.label("_prev"),
         following.label("_next"),
-        *(c for c in page.c if c.name != "_pos"),
-        page.c._pos,
+        *columns,
+        literal_column("page._pos").label("_pos"),
     ).select_from(one.outerjoin(page, true()))
 
 
 def _split(rows: Sequence[Any], window: Window) -> RowsPage:
-    found = [
-        {k: v for k, v in row.items() if k not in _EXTRA} for row in rows if row["id"] is not None
-    ]
+    # Rows keep the helper columns (_branch, _prev, ...): readers use the event columns.
+    found = [row for row in rows if row["id"] is not None]
     prev = bool(rows and rows[0]["_prev"])
     following = bool(rows and rows[0]["_next"])
     overflow = len(found) > window.limit
