@@ -39,12 +39,7 @@ class ChannelsQuery:
         return ChannelConnection(
             edges=[ChannelEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
             nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.start_cursor,
-                end_cursor=page.end_cursor,
-            ),
+            page_info=PageInfo.from_page(page),
         )
 
     @fields.field(description="One channel, or null when missing or unreadable.")

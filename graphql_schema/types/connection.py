@@ -45,12 +45,7 @@ class EventConnection:
     def from_page(cls, page: EventPage, counter: Counter) -> EventConnection:
         return cls(
             nodes=[Event.from_row(row) for row in page.rows],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.start_cursor,
-                end_cursor=page.end_cursor,
-            ),
+            page_info=PageInfo.from_page(page),
             cursors=page.cursors,
             counter=counter,
         )
