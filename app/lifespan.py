@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 
 from fastapi import FastAPI
 
+from app.events.delivery import Delivery
 from app.events.retention import start_retention_task
 from app.settings import Settings
 from app.state import AppState
@@ -36,7 +37,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
-        state = AppState(settings=settings, db=db)
+        state = AppState(settings=settings, db=db, delivery=Delivery())
         app.state.eventgraph = state
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         _tune_gc()

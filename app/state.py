@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.events.delivery import Delivery
 from app.settings import Settings
 from db.database import Database
 
@@ -13,6 +14,7 @@ from db.database import Database
 class AppState:
     settings: Settings
     db: Database
+    delivery: Delivery
 
 
 def app_state(holder: Any) -> AppState:

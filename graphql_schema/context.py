@@ -10,6 +10,7 @@ from strawberry.fastapi import BaseContext
 
 from app.auth.principal import Principal
 from app.errors import EventgraphError
+from app.events.delivery import Delivery
 from app.settings import Settings
 from db.database import Database
 from graphql_schema.loaders import Loaders, build_loaders
@@ -27,12 +28,14 @@ class Context(BaseContext):
         *,
         settings: Settings,
         db: Database,
+        delivery: Delivery,
         principal: Principal | None,
         auth_error: EventgraphError | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.db = db
+        self.delivery = delivery
         self._principal = principal
         self.auth_error = auth_error
 

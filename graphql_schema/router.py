@@ -48,7 +48,13 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     async def get_context(connection: HTTPConnection) -> Context:
         state = app_state(connection)
         principal, error = await resolve_principal(connection, settings)
-        return Context(settings=state.settings, db=state.db, principal=principal, auth_error=error)
+        return Context(
+            settings=state.settings,
+            db=state.db,
+            delivery=state.delivery,
+            principal=principal,
+            auth_error=error,
+        )
 
     context_dependency: Any = Depends(get_context)
 

@@ -129,7 +129,7 @@ async def replay(
             ids=body.eventIds,
             filter=query_filter,
             limit=body.limit,
-            on_replayed=getattr(state, "on_replayed", None),
+            delivery=state.delivery,
         )
     except BadInput as exc:
         if exc.path is not None and exc.path.startswith("ids"):

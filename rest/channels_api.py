@@ -113,8 +113,7 @@ async def publish(
         drafts=drafts,
         path_prefix="events" if batch else "",
         single=not batch,
-        on_published=getattr(state, "on_published", None),
-        before_commit=getattr(state, "before_commit", None),
+        delivery=state.delivery,
     )
     if batch:
         return JsonResponse({"events": [event_snake(row) for row in rows]}, status_code=201)

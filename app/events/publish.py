@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,20 +11,18 @@ import orjson
 from app.auth.principal import Principal
 from app.channels.schemas import validate_data
 from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
+from app.events.delivery import Delivery, DeliveryKind
 from app.events.read import EventRow
 from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
 from app.text import reject_nul
-from db.database import Database, WriteConn
+from db.database import Database
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.errors import MissingReferenceError
 
 MAX_TYPE_LENGTH = 200
 MAX_META_BYTES = 16 * 1024
-
-OnPublished = Callable[[list[EventRow]], Awaitable[None]]
-BeforeCommit = Callable[[WriteConn, list[EventRow]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +94,15 @@ async def publish_events(
     channel_id: str,
     drafts: Sequence[EventDraft],
     path_prefix: str = "events",
+    delivery: Delivery,
     single: bool = False,
-    on_published: OnPublished | None = None,
-    before_commit: BeforeCommit | None = None,
 ) -> list[EventRow]:
     """Store ``drafts`` in ``channel_id`` atomically (all or none), in batch order.
 
     ``path_prefix`` names the input in error paths: ``"events"`` (default) gives
     ``events[3].data``; a single-event caller passes ``path_prefix="event", single=True``
     to get ``event.data`` (an empty prefix with ``single=True`` gives ``data``).
-    ``before_commit`` runs inside the transaction (e.g. to queue webhook deliveries);
-    ``on_published`` runs after the commit (e.g. to notify subscribers).
+    ``delivery`` stages the events inside the transaction and is told after the commit.
     """
     if not principal.is_authenticated:
         raise Unauthenticated("publishing requires a token")
@@ -162,9 +158,7 @@ async def publish_events(
             stored: list[EventRow] = list(await event_writes.insert_events(conn, rows))
         except MissingReferenceError:
             raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
-        if before_commit is not None:
-            await before_commit(conn, stored)
+        await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
     EVENTS_PUBLISHED.inc(len(stored))
-    if on_published is not None:
-        await on_published(stored)
+    await delivery.committed(stored, DeliveryKind.PUBLISHED)
     return stored

@@ -9,6 +9,7 @@ from datetime import datetime
 from app.auth.principal import Principal
 from app.errors import BadInput, Unauthenticated
 from app.events import read as read_service
+from app.events.delivery import Delivery, DeliveryKind
 from app.events.read import EventQuery, EventRow, PageRequest
 from db.database import Database
 from db.query.ast import And, Compare, Filter, OrderKey
@@ -17,8 +18,6 @@ MAX_REPLAY_IDS = 1000
 REPLAY_BATCH = 100
 NOT_FOUND = "Event not found"
 OLDEST_FIRST = (OrderKey("created_at", "asc", "last"), OrderKey("id", "asc", "last"))
-
-OnReplayed = Callable[[list[EventRow]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +39,15 @@ async def replay_events(
     ids: Sequence[str] | None,
     filter: Filter | None,
     limit: int | None,
-    on_replayed: OnReplayed | None = None,
+    delivery: Delivery,
 ) -> ReplayResult:
     """Re-deliver events the caller can read.
 
     ``ids`` replays those events in the order listed (missing or unreadable ones are
     reported as "Event not found"); ``filter`` replays every match, oldest first; both
     replays the listed ids that match the filter. ``limit`` caps the events replayed by
-    the whole request. ``on_replayed(rows)`` receives each batch (the delivery hook).
+    the whole request. Each batch is staged with ``delivery`` in its own transaction and
+    handed to it after the commit, marked as a replay.
     """
     if not principal.is_authenticated:
         raise Unauthenticated("replaying requires a token")
@@ -58,8 +58,10 @@ async def replay_events(
     result = ReplayResult()
 
     async def deliver(rows: list[EventRow]) -> None:
-        if rows and on_replayed is not None:
-            await on_replayed(rows)
+        if rows and delivery.targets:
+            async with db.transaction() as conn:
+                await delivery.stage(conn, rows, DeliveryKind.REPLAYED)
+            await delivery.committed(rows, DeliveryKind.REPLAYED)
         result.replayed += len(rows)
 
     if ids is not None:

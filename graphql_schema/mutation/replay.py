@@ -37,6 +37,7 @@ class ReplayMutation:
             ids=list(id_list) if id_list is not None else None,
             filter=event_filter.to_query("filter") if event_filter else None,
             limit=given(limit),
+            delivery=context.delivery,
         )
         return ReplayResult(
             replayed=result.replayed,

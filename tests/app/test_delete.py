@@ -7,6 +7,7 @@ import pytest
 from app.auth.principal import ADMIN, ANONYMOUS
 from app.errors import Forbidden, NotFound, Unauthenticated
 from app.events.delete import delete_event
+from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from db.database import Database
@@ -29,7 +30,12 @@ async def test_publisher_rules(db: Database, settings: Settings) -> None:
     reader = await make_principal(db, settings, kind="subscribe", channel_ids=["orders"])
     outsider = await make_principal(db, settings, channel_ids=["other"], publisher_id="alice")
     (event,) = await publish_events(
-        db=db, settings=settings, principal=alice, channel_id="orders", drafts=[EventDraft(data=1)]
+        db=db,
+        settings=settings,
+        principal=alice,
+        channel_id="orders",
+        drafts=[EventDraft(data=1)],
+        delivery=Delivery(),
     )
     event_id = event["id"]
     with pytest.raises(Unauthenticated):
@@ -54,7 +60,12 @@ async def test_children_keep_their_parent_id(db: Database, settings: Settings) -
     await make_workspace(db, "ws")
     await make_channel(db, "orders")
     (parent,) = await publish_events(
-        db=db, settings=settings, principal=ADMIN, channel_id="orders", drafts=[EventDraft(data=1)]
+        db=db,
+        settings=settings,
+        principal=ADMIN,
+        channel_id="orders",
+        drafts=[EventDraft(data=1)],
+        delivery=Delivery(),
     )
     (child,) = await publish_events(
         db=db,
@@ -62,6 +73,7 @@ async def test_children_keep_their_parent_id(db: Database, settings: Settings) -
         principal=ADMIN,
         channel_id="orders",
         drafts=[EventDraft(data=2, parent_id=parent["id"])],
+        delivery=Delivery(),
     )
     await delete_event(db=db, principal=ADMIN, event_id=parent["id"], channel_id="orders")
     async with db.read() as conn:

@@ -15,6 +15,7 @@ from app.channels.service import (
     update_channel,
 )
 from app.errors import BadInput, Conflict, Forbidden, NotFound, Unauthenticated
+from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from app.workspaces.service import create_workspace, get_workspace, slugify
@@ -134,6 +135,7 @@ async def test_update_and_delete_channel(db: Database, settings: Settings) -> No
         principal=ADMIN,
         channel_id="orders",
         drafts=[EventDraft(type="a", data=1), EventDraft(type="a", data=2)],
+        delivery=Delivery(),
     )
     assert await delete_channel(db=db, principal=ADMIN, id="orders") == "orders"
     async with db.read() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.auth.principal import ADMIN, ANONYMOUS
 from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
+from app.events.delivery import Delivery, DeliveryKind
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from db.database import Database
@@ -39,6 +41,7 @@ async def channel(db: Database) -> str:
 async def publish(db: Database, settings: Settings, drafts: list[EventDraft], **kw: Any) -> Any:
     kw.setdefault("principal", ADMIN)
     kw.setdefault("channel_id", "orders")
+    kw.setdefault("delivery", Delivery())
     return await publish_events(db=db, settings=settings, drafts=drafts, **kw)
 
 
@@ -211,20 +214,24 @@ async def test_hooks_run_in_and_after_the_transaction(
 ) -> None:
     seen: list[str] = []
 
-    async def before_commit(conn: Any, rows: list[Any]) -> None:
-        seen.append(f"before:{len(rows)}")
+    class Recorder:
+        async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
+            seen.append(f"stage:{kind.value}:{len(rows)}")
 
-    async def on_published(rows: list[Any]) -> None:
-        seen.append(f"after:{await event_count(db)}")
+        async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+            seen.append(f"committed:{await event_count(db)}")
 
-    await publish(
-        db,
-        settings,
-        [EventDraft(data=1), EventDraft(data=2)],
-        before_commit=before_commit,
-        on_published=on_published,
-    )
-    assert seen == ["before:2", "after:2"]
+    delivery = Delivery((Recorder(),))
+    await publish(db, settings, [EventDraft(data=1), EventDraft(data=2)], delivery=delivery)
+    assert seen == ["stage:event.published:2", "committed:2"]
+
+    class Refuses(Recorder):
+        async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
+            raise RuntimeError("outbox refused")
+
+    with pytest.raises(RuntimeError):
+        await publish(db, settings, [EventDraft(data=3)], delivery=Delivery((Refuses(),)))
+    assert await event_count(db) == 2  # a failing stage rolls the events back
 
 
 async def test_concurrent_publishers_get_unique_increasing_positions(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from app.auth.principal import ADMIN, Principal
 from app.channels.service import create_channel
 from app.cli.main import cli
+from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from app.workspaces.service import create_workspace
@@ -47,6 +48,7 @@ async def _seed(url: str) -> list[str]:
             settings=settings,
             principal=PUBLISHER,
             channel_id="market",
+            delivery=Delivery(),
             drafts=[
                 EventDraft(type="price.update", data={"symbol": "BTC", "price": 67500.0}),
                 EventDraft(type="price.update", data=[1, "two", None], meta='{"c": "x"}'),
@@ -57,6 +59,7 @@ async def _seed(url: str) -> list[str]:
             settings=settings,
             principal=ADMIN,
             channel_id="secret",
+            delivery=Delivery(),
             drafts=[
                 EventDraft(
                     type="note",

@@ -53,7 +53,9 @@ def _app_state(api: Api) -> Any:
 async def _strawberry(api: Api, query: str, variables: dict[str, Any], token: str) -> Any:
     state = _app_state(api)
     principal = await authenticate(db=state.db, settings=state.settings, secret=token)
-    context = Context(settings=state.settings, db=state.db, principal=principal)
+    context = Context(
+        settings=state.settings, db=state.db, delivery=state.delivery, principal=principal
+    )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors
     return result.data

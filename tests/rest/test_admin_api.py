@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.auth.principal import ADMIN as ADMIN_PRINCIPAL
 from app.auth.principal import Principal
+from app.events.delivery import Delivery, DeliveryKind
 from app.events.replay import replay_events
 from db.database import Database
 from db.query.ast import Compare
@@ -169,9 +171,18 @@ async def test_replay_bad_input(world: World) -> None:
 async def test_replay_service_calls_the_delivery_hook(world: World, database_url: str) -> None:
     events = await _seed(world)
     delivered: list[str] = []
+    staged: list[str] = []
 
-    async def hook(rows: list[Any]) -> None:
-        delivered.extend(row["id"] for row in rows)
+    class Recorder:
+        async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
+            assert kind is DeliveryKind.REPLAYED
+            staged.extend(row["id"] for row in rows)
+
+        async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+            assert kind is DeliveryKind.REPLAYED
+            delivered.extend(row["id"] for row in rows)
+
+    hook = Delivery((Recorder(),))
 
     db = Database(database_url)
     try:
@@ -181,14 +192,15 @@ async def test_replay_service_calls_the_delivery_hook(world: World, database_url
             ids=None,
             filter=Compare("type", "eq", "user:signed_up"),
             limit=None,
-            on_replayed=hook,
+            delivery=hook,
         )
         assert result.replayed == 2
         assert delivered == [events[0]["id"], events[1]["id"]]  # oldest first
+        assert staged == delivered
         reader = Principal(kind="subscribe", channel_ids=frozenset({"secret"}))
         hidden = await world.publish("elsewhere", {"data": 1})
         result = await replay_events(
-            db=db, principal=reader, ids=[hidden["id"]], filter=None, limit=None, on_replayed=hook
+            db=db, principal=reader, ids=[hidden["id"]], filter=None, limit=None, delivery=hook
         )
         assert result.replayed == 0
         assert [(e.event_id, e.error) for e in result.errors] == [(hidden["id"], "Event not found")]

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from app.auth.principal import ADMIN as ADMIN_PRINCIPAL
+from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from db.database import Database
@@ -320,6 +321,7 @@ async def test_two_database_instances_publishing_poller_sees_each_event_once(
                 principal=ADMIN_PRINCIPAL,
                 channel_id="market",
                 drafts=[EventDraft(type=f"n{n}", data=i), EventDraft(type=f"n{n}", data=-i)],
+                delivery=Delivery(),
             )
             ids += [row["id"] for row in rows]
         return ids

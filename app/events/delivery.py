@@ -1,0 +1,45 @@
+"""The one delivery point every write path hands its events to.
+
+Publishing (GraphQL and REST) and replay call the same ``Delivery`` held by ``AppState``:
+``stage`` runs inside the writing transaction (a durable outbox, e.g. webhook deliveries,
+commits or rolls back with the events), ``committed`` runs after the commit (e.g. waking
+the realtime tail). Targets are registered once at start-up, so no caller can forget one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from app.events.read import EventRow
+from db.database import WriteConn
+
+
+class DeliveryKind(Enum):
+    PUBLISHED = "event.published"
+    REPLAYED = "event.replayed"
+
+
+class DeliveryTarget(Protocol):
+    """Something that receives every published or replayed event."""
+
+    async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        """Inside the writing transaction; raising rolls the write back."""
+
+    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        """After the commit; must not raise for a delivery problem (log and count it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    targets: tuple[DeliveryTarget, ...] = ()
+
+    async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        for target in self.targets:
+            await target.stage(conn, rows, kind)
+
+    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        for target in self.targets:
+            await target.committed(rows, kind)
