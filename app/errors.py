@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+RETRY_AFTER_SECONDS = "1"
+"""``Retry-After`` of every 503 (busy or unavailable database)."""
+
 
 class EventgraphError(Exception):
     """Base of every error a client may see; ``code`` is the GraphQL ``extensions.code``."""

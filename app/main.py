@@ -10,6 +10,7 @@ from app.observability.metrics import MetricsMiddleware
 from app.settings import Settings
 from graphql_schema.fast_path.middleware import FastQueryMiddleware
 from graphql_schema.router import create_graphql_router
+from rest.errors import ErrorMiddleware
 from rest.router import install_rest
 
 
@@ -26,5 +27,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_rest(app, settings)
     app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ErrorMiddleware)  # answers what escapes the above, never re-raises
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
     return app

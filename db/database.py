@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import NewType
+from typing import NewType, NoReturn
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import create_engines, is_busy_error
+from db.engine import create_engines
+from db.faults import DatabaseBusy as DatabaseBusy
+from db.faults import DatabaseUnavailable as DatabaseUnavailable
+from db.faults import as_unavailable
 
 ReadConn = NewType("ReadConn", AsyncConnection)
 WriteConn = NewType("WriteConn", AsyncConnection)
-
-
-class DatabaseBusy(Exception):
-    """The database could not take the write lock in time; the client may retry."""
 
 
 class Database:
@@ -37,27 +34,22 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[ReadConn]:
+        """A connection for reads; failures of the database raise ``DatabaseUnavailable``."""
         try:
             async with self._read_engine.connect() as conn:
                 yield ReadConn(conn)
-        except OperationalError as exc:
-            if is_busy_error(exc):
-                raise DatabaseBusy(str(exc)) from exc
-            raise
+        except Exception as exc:
+            _reraise(exc)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
-        """Commit on exit, roll back on error."""
+        """Commit on exit, roll back on error; failures of the database raise
+        ``DatabaseUnavailable`` (then the commit may or may not have happened)."""
         try:
             async with self._write_engine.begin() as conn:
                 yield WriteConn(conn)
-        except OperationalError as exc:
-            if is_busy_error(exc):
-                raise DatabaseBusy(str(exc)) from exc
-            raise
-        except PoolTimeout as exc:
-            # Writers queued behind a writer that is itself waiting for the lock.
-            raise DatabaseBusy("no database connection became free in time") from exc
+        except Exception as exc:
+            _reraise(exc)
 
     async def ping(self) -> bool:
         try:
@@ -78,3 +70,10 @@ class Database:
         await self._read_engine.dispose()
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()
+
+
+def _reraise(exc: Exception) -> NoReturn:
+    mapped = as_unavailable(exc)
+    if mapped is None or mapped is exc:
+        raise exc
+    raise mapped from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import orjson
@@ -61,6 +60,9 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeou
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+CONNECT_TIMEOUT_S = 5.0
+
+
 def create_engines(
     url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000
 ) -> tuple[AsyncEngine, AsyncEngine]:
@@ -81,7 +83,15 @@ def create_engines(
         _install_sqlite_pragmas(read, immediate=False, busy_timeout_ms=busy_timeout_ms)
         _install_sqlite_pragmas(write, immediate=True, busy_timeout_ms=busy_timeout_ms)
         return read, write
-    common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    common: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+        # A pooled connection whose server went away (restart, pg_terminate_backend) is
+        # replaced at checkout instead of failing the request it was handed to.
+        "pool_pre_ping": True,
+        # An unreachable server fails the request (503) instead of holding it for 60 s.
+        "connect_args": {"timeout": CONNECT_TIMEOUT_S},
+    }
     # Connections beyond pool_size are closed when returned; under steady load that churn
     # (a connect per request) costs more than idle connections do. Writers are fewer.
     # Reads run in autocommit: a single statement needs no BEGIN/ROLLBACK round trips.
@@ -96,15 +106,3 @@ def create_engines(
         url, pool_size=max(1, pool_size // 2), max_overflow=pool_size // 4, **common
     )
     return read, write
-
-
-def is_busy_error(exc: BaseException) -> bool:
-    """True when SQLite reports its write lock is held (a retryable condition)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False

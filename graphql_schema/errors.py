@@ -1,9 +1,10 @@
 """Every GraphQL error leaves with ``extensions.code``; unexpected faults are masked.
 
 ``EventgraphError`` anywhere in the ``original_error`` / ``__cause__`` chain gives its
-message, code and path; ``DatabaseBusy`` gives ``SERVICE_UNAVAILABLE``; errors raised before
-execution are ``GRAPHQL_VALIDATION_FAILED`` (or ``BAD_USER_INPUT`` for variable values);
-anything else is logged and returned as ``INTERNAL_SERVER_ERROR``.
+message, code and path; ``DatabaseUnavailable`` (busy or unreachable) gives
+``SERVICE_UNAVAILABLE``; errors raised before execution are ``GRAPHQL_VALIDATION_FAILED``
+(or ``BAD_USER_INPUT`` for variable values); anything else is logged and
+returned as ``INTERNAL_SERVER_ERROR``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from app.errors import EventgraphError
-from db.database import DatabaseBusy
+from db.database import DatabaseUnavailable
 
 logger = logging.getLogger("eventgraph.graphql")
 
@@ -55,10 +56,8 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
             if cause.path is not None:
                 extensions["path"] = cause.path
             return _with(error, cause.message, extensions)
-        if isinstance(cause, DatabaseBusy):
-            return _with(
-                error, "the database is busy; retry shortly", {"code": "SERVICE_UNAVAILABLE"}
-            )
+        if isinstance(cause, DatabaseUnavailable):
+            return _with(error, f"{cause}; retry shortly", {"code": "SERVICE_UNAVAILABLE"})
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         code = (error.extensions or {}).get("code")

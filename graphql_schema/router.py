@@ -13,9 +13,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
-from app.errors import EventgraphError
+from app.errors import EventgraphError, ServiceUnavailable
 from app.settings import Settings
 from app.state import app_state
+from db.database import DatabaseUnavailable
 from graphql_schema.context import Context
 from graphql_schema.schema import schema
 
@@ -33,6 +34,8 @@ async def resolve_principal(
         principal = await authenticate(db=state.db, settings=settings, secret=secret)
     except EventgraphError as error:
         return None, error
+    except DatabaseUnavailable as exc:
+        return None, ServiceUnavailable(f"{exc}; retry shortly")
     return principal, None
 
 

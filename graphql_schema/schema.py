@@ -8,6 +8,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.errors import RETRY_AFTER_SECONDS
 from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.metrics import OperationMetrics
@@ -35,12 +36,12 @@ class EventgraphSchema(strawberry.Schema):
 
 
 def _retry_later(context: object) -> None:
-    """A busy database answers HTTP 503 + Retry-After, as REST does, so clients and
-    proxies retry; the GraphQL body still carries the error and its code."""
+    """A busy or unavailable database answers HTTP 503 + Retry-After, as REST does, so
+    clients and proxies retry; the GraphQL body still carries the error and its code."""
     response = getattr(context, "response", None)
     if response is not None:
         response.status_code = 503
-        response.headers["Retry-After"] = "1"
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
 
 
 schema = EventgraphSchema(

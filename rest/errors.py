@@ -1,4 +1,5 @@
-"""The JSON error envelope ``{"error": {"code", "message", "path"?}}`` on every route."""
+"""The JSON error envelope ``{"error": {"code", "message", "path"?}}`` on every route, and
+``ErrorMiddleware``, which answers whatever escapes the app without re-raising it."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import EventgraphError
-from db.database import DatabaseBusy
+from app.errors import RETRY_AFTER_SECONDS, EventgraphError
+from db.database import DatabaseUnavailable
 from rest.shapes import JsonResponse
 
 logger = logging.getLogger("eventgraph.rest")
@@ -58,9 +61,12 @@ def location_path(loc: Sequence[str | int]) -> str | None:
     return text or None
 
 
+_STATUS_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": RETRY_AFTER_SECONDS}}
+
+
 async def _eventgraph_error(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, EventgraphError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    headers = _STATUS_HEADERS.get(exc.http_status)
     return error_response(exc.http_status, exc.code, exc.message, exc.path, headers)
 
 
@@ -82,18 +88,15 @@ async def _http_error(_request: Request, exc: Exception) -> JsonResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
-async def _busy(_request: Request, _exc: Exception) -> JsonResponse:
+def unavailable_message(exc: DatabaseUnavailable) -> str:
+    return f"{exc}; retry shortly"
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, DatabaseUnavailable)
     return error_response(
-        503,
-        "SERVICE_UNAVAILABLE",
-        "the database is busy, retry shortly",
-        headers={"Retry-After": "1"},
+        503, "SERVICE_UNAVAILABLE", unavailable_message(exc), headers=_STATUS_HEADERS[503]
     )
-
-
-async def _unexpected(request: Request, exc: Exception) -> JsonResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "INTERNAL_SERVER_ERROR", "internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -101,5 +104,60 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EventgraphError, _eventgraph_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DatabaseBusy, _busy)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(DatabaseUnavailable, _unavailable)
+
+
+def _escaped_error_body(exc: Exception, *, graphql: bool) -> tuple[int, bytes, str]:
+    """(status, body, Retry-After or "") for an exception no handler answered."""
+    if isinstance(exc, DatabaseUnavailable):
+        status, code, message = 503, "SERVICE_UNAVAILABLE", unavailable_message(exc)
+    else:
+        status, code, message = 500, "INTERNAL_SERVER_ERROR", "internal server error"
+    if graphql:
+        body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    else:
+        body = error_body(code, message)
+    return status, orjson.dumps(body), RETRY_AFTER_SECONDS if status == 503 else ""
+
+
+class ErrorMiddleware:
+    """The last line: an exception that escapes the app (or a middleware inside this one)
+    is logged once and answered — an envelope, or GraphQL errors on ``/graphql`` — and not
+    re-raised. Starlette's own last line re-raises after answering, which logs the error a
+    second time and makes the server close the client's keep-alive connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if not isinstance(exc, DatabaseUnavailable):  # those are logged where mapped
+                logger.exception(
+                    "unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc
+                )
+            if started:
+                return  # a partial response; the server ends it by closing the connection
+            status, body, retry_after = _escaped_error_body(
+                exc, graphql=scope["path"].rstrip("/") == "/graphql"
+            )
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            if retry_after:
+                headers.append((b"retry-after", retry_after.encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})

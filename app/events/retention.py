@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.state import AppState
-from db.database import Database, DatabaseBusy
+from db.database import Database, DatabaseUnavailable
 from db.repositories import archive as archive_repo
 
 logger = logging.getLogger("eventgraph.retention")
@@ -44,8 +44,8 @@ async def _retention_loop(state: AppState, interval: float) -> None:
             deleted = await purge_before(db=state.db, before=cutoff)
             if deleted:
                 logger.info("retention: deleted %d events created before %s", deleted, cutoff)
-        except DatabaseBusy:
-            logger.warning("retention: database busy, retrying next round")
+        except DatabaseUnavailable:
+            logger.warning("retention: database busy or unavailable, retrying next round")
         except Exception:
             logger.exception("retention: purge failed, retrying next round")
         await asyncio.sleep(interval)

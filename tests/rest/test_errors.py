@@ -48,6 +48,7 @@ async def test_unauthenticated_carries_www_authenticate(api: Api) -> None:
 
 
 async def test_faults_are_a_500_envelope_and_busy_is_503(settings: Settings) -> None:
+    """Answered, not re-raised (the transport raises what escapes the app)."""
     app = create_app(settings)
 
     @app.get("/boom")
@@ -59,7 +60,7 @@ async def test_faults_are_a_500_envelope_and_busy_is_503(settings: Settings) -> 
         raise DatabaseBusy("database is locked")
 
     async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             r = await http.get("/boom")
             assert r.status_code == 500
