@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from fastapi import FastAPI
 
 from app.events.delivery import Delivery
+from app.events.idempotency import start_prune_task
 from app.events.retention import start_retention_task
 from app.settings import Settings
 from app.state import AppState
@@ -40,14 +41,16 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
         state = AppState(settings=settings, db=db, delivery=Delivery())
         app.state.eventgraph = state
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
+        prune = start_prune_task(db)
         _tune_gc()
         try:
             yield
         finally:
-            if retention is not None:
-                retention.cancel()
-                with suppress(asyncio.CancelledError):
-                    await retention
+            for task in (retention, prune):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
             await db.dispose()
 
     return lifespan

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query
 from starlette.responses import Response
 
 from app.errors import BadInput, PayloadTooLarge, Unauthenticated
@@ -98,10 +98,20 @@ async def publish(
     principal: PrincipalDep,
     channel_id: Annotated[str, Path(alias="channelId", description="Target channel id")],
     body: Annotated[Any, Body(openapi_examples=PUBLISH_EXAMPLES)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a retry safe: a repeat with the same key by the same publisher"
+            " within 24 h stores nothing and answers the events stored the first time (same"
+            " ids, same status); the same key with a different body is a 409. 1 to 255"
+            " characters.",
+        ),
+    ] = None,
 ) -> JsonResponse:
     """Publish `{type?, data, meta?}` or `{"events": [...]}` (all or none) with a publish
     token scoped to the channel (or its workspace), or an admin token. Triggers
-    subscriptions and webhooks."""
+    subscriptions and webhooks. Send an `Idempotency-Key` to retry safely."""
     if not principal.is_authenticated:
         raise Unauthenticated("publishing requires a publish or admin token")
     drafts, batch = _drafts(body, state)
@@ -114,6 +124,8 @@ async def publish(
         path_prefix="events" if batch else "",
         single=not batch,
         delivery=state.delivery,
+        idempotency_key=idempotency_key,
+        key_path="Idempotency-Key",
     )
     if batch:
         return JsonResponse({"events": [event_snake(row) for row in rows]}, status_code=201)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,13 +10,21 @@ import orjson
 
 from app.auth.principal import Principal
 from app.channels.schemas import validate_data
-from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
+from app.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+)
+from app.events import idempotency
 from app.events.delivery import Delivery, DeliveryKind
-from app.events.read import EventRow
+from app.events.read import EventRow, get_events
 from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
 from app.text import reject_nul
-from db.database import Database
+from db.database import Database, WriteConn
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.errors import MissingReferenceError
@@ -96,6 +104,8 @@ async def publish_events(
     path_prefix: str = "events",
     delivery: Delivery,
     single: bool = False,
+    idempotency_key: str | None = None,
+    key_path: str = "idempotencyKey",
 ) -> list[EventRow]:
     """Store ``drafts`` in ``channel_id`` atomically (all or none), in batch order.
 
@@ -103,9 +113,13 @@ async def publish_events(
     ``events[3].data``; a single-event caller passes ``path_prefix="event", single=True``
     to get ``event.data`` (an empty prefix with ``single=True`` gives ``data``).
     ``delivery`` stages the events inside the transaction and is told after the commit.
+    With ``idempotency_key`` (named ``key_path`` in errors), a repeat of an earlier request
+    under the same key stores and delivers nothing and returns the events stored first.
     """
     if not principal.is_authenticated:
         raise Unauthenticated("publishing requires a token")
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key, path=key_path)
     async with db.read() as read_conn:
         channel = await channel_repo.get_channel(read_conn, channel_id)
     if channel is None:
@@ -142,23 +156,66 @@ async def publish_events(
         }
         for draft in drafts
     ]
+    prior_ids: list[str] | None = None
+    stored: list[EventRow] = []
     async with db.transaction() as conn:
-        parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
-        if parent_ids:
-            readable = await event_writes.readable_event_ids(
-                conn, scope=principal.read_scope, ids=parent_ids
+        if idempotency_key is not None:
+            prior_ids = await idempotency.claim(
+                conn,
+                principal=principal,
+                key=idempotency_key,
+                digest=idempotency.request_hash(channel_id, drafts, single=single),
+                path=key_path,
             )
-            for index, draft in enumerate(drafts):
-                if draft.parent_id is not None and draft.parent_id not in readable:
-                    raise BadInput(
-                        f"parent event {draft.parent_id!r} does not exist",
-                        path=_join(path_of(index), "parentId"),
-                    )
-        try:
-            stored: list[EventRow] = list(await event_writes.insert_events(conn, rows))
-        except MissingReferenceError:
-            raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
-        await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+        if prior_ids is None:
+            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
+            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+            if idempotency_key is not None:
+                await idempotency.remember(
+                    conn,
+                    principal=principal,
+                    key=idempotency_key,
+                    event_ids=[r["id"] for r in stored],
+                )
+    if prior_ids is not None:
+        return await _stored_before(db, principal, prior_ids, key_path)
     EVENTS_PUBLISHED.inc(len(stored))
     await delivery.committed(stored, DeliveryKind.PUBLISHED)
     return stored
+
+
+async def _store(
+    conn: WriteConn,
+    principal: Principal,
+    channel_id: str,
+    drafts: Sequence[EventDraft],
+    rows: list[dict[str, Any]],
+    path_of: Callable[[int], str],
+) -> list[EventRow]:
+    parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
+    if parent_ids:
+        readable = await event_writes.readable_event_ids(
+            conn, scope=principal.read_scope, ids=parent_ids
+        )
+        for index, draft in enumerate(drafts):
+            if draft.parent_id is not None and draft.parent_id not in readable:
+                raise BadInput(
+                    f"parent event {draft.parent_id!r} does not exist",
+                    path=_join(path_of(index), "parentId"),
+                )
+    try:
+        return list(await event_writes.insert_events(conn, rows))
+    except MissingReferenceError:
+        raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
+
+
+async def _stored_before(
+    db: Database, principal: Principal, ids: list[str], key_path: str
+) -> list[EventRow]:
+    """The events an earlier publish stored under the key, in batch order."""
+    found = await get_events(db=db, scope=principal.read_scope, ids=ids)
+    if len(found) < len(ids):
+        raise Conflict(
+            "events published with this idempotency key have been deleted since", path=key_path
+        )
+    return [found[event_id] for event_id in ids]

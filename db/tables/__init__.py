@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 from db.tables.channels import Channel
 from db.tables.events import Event, EventPosition
+from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
 from db.tables.workspaces import Workspace
 
@@ -17,6 +18,7 @@ channels_table = Channel.__table__  # type: ignore[attr-defined]
 workspaces_table = Workspace.__table__  # type: ignore[attr-defined]
 tokens_table = Token.__table__  # type: ignore[attr-defined]
 positions_table = EventPosition.__table__  # type: ignore[attr-defined]
+idempotency_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -34,12 +36,14 @@ __all__ = [
     "Channel",
     "Event",
     "EventPosition",
+    "IdempotencyKey",
     "Token",
     "Workspace",
     "channels_table",
     "channels_view",
     "events_table",
     "events_view",
+    "idempotency_table",
     "metadata",
     "positions_table",
     "tokens_table",
