@@ -75,6 +75,7 @@ async def remember(
 
 async def _prune_loop(db: Database, interval: float) -> None:
     while True:
+        await asyncio.sleep(interval)
         try:
             async with db.transaction() as conn:
                 await repo.prune(conn, before=datetime.now(UTC) - WINDOW)
@@ -82,9 +83,8 @@ async def _prune_loop(db: Database, interval: float) -> None:
             pass  # logged where mapped; next round
         except Exception:
             logger.exception("pruning expired idempotency keys failed, retrying next round")
-        await asyncio.sleep(interval)
 
 
 def start_prune_task(db: Database, *, interval: float = PRUNE_EVERY_SECONDS) -> asyncio.Task[None]:
-    """Delete expired keys now and every ``interval`` seconds; the lifespan cancels it."""
+    """Delete expired keys every ``interval`` seconds; the lifespan cancels the task."""
     return asyncio.create_task(_prune_loop(db, interval), name="eventgraph-idempotency-prune")
