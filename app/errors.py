@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# A statement ran past EVENTGRAPH_STATEMENT_TIMEOUT_MS (HTTP 503 with Retry-After).
+QUERY_TIMEOUT = "QUERY_TIMEOUT"
+TIMEOUT_MESSAGE = (
+    "the query ran past its time budget and was stopped; narrow the filter or page size"
+)
+
 
 class EventgraphError(Exception):
     """Base of every error a client may see; ``code`` is the GraphQL ``extensions.code``."""

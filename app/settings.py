@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         5000, ge=0, description="How long a SQLite writer waits for the lock before a 503"
     )
+    statement_timeout_ms: int = Field(
+        5000,
+        ge=0,
+        description="Time budget of every database statement (0: none); past it 503 QUERY_TIMEOUT",
+    )
     log_level: str = Field("INFO", description="Root log level")
 
     @field_validator("database_url")

@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 from typing import NewType
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import create_engines, is_busy_error
+from db.engine import create_engines, is_busy_error, is_timeout_error
 
 ReadConn = NewType("ReadConn", AsyncConnection)
 WriteConn = NewType("WriteConn", AsyncConnection)
@@ -21,14 +21,28 @@ class DatabaseBusy(Exception):
     """The database could not take the write lock in time; the client may retry."""
 
 
+class StatementTimeout(Exception):
+    """A statement ran past its time budget and was stopped by the database."""
+
+
 class Database:
     """Owns the engines. Repositories receive a ``ReadConn`` or ``WriteConn`` and never commit."""
 
-    def __init__(self, url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        busy_timeout_ms: int = 5000,
+        statement_timeout_ms: int = 0,
+    ) -> None:
         self.url = url
         self.dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
         self._read_engine, self._write_engine = create_engines(
-            url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms
+            url,
+            pool_size=pool_size,
+            busy_timeout_ms=busy_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
         )
 
     @property
@@ -40,9 +54,8 @@ class Database:
         try:
             async with self._read_engine.connect() as conn:
                 yield ReadConn(conn)
-        except OperationalError as exc:
-            if is_busy_error(exc):
-                raise DatabaseBusy(str(exc)) from exc
+        except DBAPIError as exc:
+            _raise_known(exc)
             raise
 
     @asynccontextmanager
@@ -51,9 +64,8 @@ class Database:
         try:
             async with self._write_engine.begin() as conn:
                 yield WriteConn(conn)
-        except OperationalError as exc:
-            if is_busy_error(exc):
-                raise DatabaseBusy(str(exc)) from exc
+        except DBAPIError as exc:
+            _raise_known(exc)
             raise
         except PoolTimeout as exc:
             # Writers queued behind a writer that is itself waiting for the lock.
@@ -78,3 +90,11 @@ class Database:
         await self._read_engine.dispose()
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()
+
+
+def _raise_known(exc: DBAPIError) -> None:
+    """Re-raise the conditions clients are told about (503s) as our own exceptions."""
+    if isinstance(exc, OperationalError) and is_busy_error(exc):
+        raise DatabaseBusy(str(exc)) from exc
+    if is_timeout_error(exc):
+        raise StatementTimeout("the statement ran past its time budget") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util.concurrency import await_
 
 from db.query import semantics
 
@@ -28,6 +30,56 @@ def _json_loads(value: Any) -> Any:
 
 def _unicode_lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
+
+
+# SQLite calls the progress handler every this many virtual-machine instructions.
+_PROGRESS_STEPS = 10_000
+_CLOCK = "eventgraph_statement_clock"
+
+
+class _StatementClock:
+    """The deadline of the statement running on one SQLite connection (``None`` between
+    statements, so COMMIT, ROLLBACK and pragmas are never interrupted)."""
+
+    __slots__ = ("budget", "deadline")
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget = budget_s
+        self.deadline: float | None = None
+
+    def interrupt(self) -> int:
+        # Runs in aiosqlite's worker thread; a non-zero answer aborts the statement with
+        # sqlite3.OperationalError("interrupted").
+        deadline = self.deadline
+        return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+
+def _install_sqlite_statement_timeout(engine: AsyncEngine, timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        clock = _StatementClock(timeout_ms / 1000)
+        record.info[_CLOCK] = clock
+        driver: Any = record.driver_connection  # the aiosqlite connection
+        await_(driver.set_progress_handler(clock.interrupt, _PROGRESS_STEPS))
+
+    def _clock(conn: Any) -> _StatementClock | None:
+        clock: _StatementClock | None = conn.connection.info.get(_CLOCK)
+        return clock
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _start(conn: Any, *_args: Any) -> None:
+        if (clock := _clock(conn)) is not None:
+            clock.deadline = time.monotonic() + clock.budget
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _stop(conn: Any, *_args: Any) -> None:
+        if (clock := _clock(conn)) is not None:
+            clock.deadline = None
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.connection is not None and (clock := _clock(context.connection)):
+            clock.deadline = None
 
 
 def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int) -> None:
@@ -62,9 +114,10 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeou
 
 
 def create_engines(
-    url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000
+    url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000, statement_timeout_ms: int = 0
 ) -> tuple[AsyncEngine, AsyncEngine]:
-    """Return ``(read_engine, write_engine)``."""
+    """Return ``(read_engine, write_engine)``; ``statement_timeout_ms`` > 0 bounds every
+    statement (PostgreSQL ``statement_timeout``, SQLite's progress handler)."""
     if url.startswith("sqlite"):
         read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
         # One writer connection: SQLite allows a single writer, and queueing writers on
@@ -80,8 +133,16 @@ def create_engines(
         )
         _install_sqlite_pragmas(read, immediate=False, busy_timeout_ms=busy_timeout_ms)
         _install_sqlite_pragmas(write, immediate=True, busy_timeout_ms=busy_timeout_ms)
+        if statement_timeout_ms > 0:
+            _install_sqlite_statement_timeout(read, statement_timeout_ms)
+            _install_sqlite_statement_timeout(write, statement_timeout_ms)
         return read, write
     common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if statement_timeout_ms > 0:
+        # Set when each connection opens: no SET round trip per statement or transaction.
+        common["connect_args"] = {
+            "server_settings": {"statement_timeout": str(int(statement_timeout_ms))}
+        }
     # Connections beyond pool_size are closed when returned; under steady load that churn
     # (a connect per request) costs more than idle connections do. Writers are fewer.
     # Reads run in autocommit: a single statement needs no BEGIN/ROLLBACK round trips.
@@ -98,13 +159,31 @@ def create_engines(
     return read, write
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not known for known in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def is_busy_error(exc: BaseException) -> bool:
     """True when SQLite reports its write lock is held (a retryable condition)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
+        for cause in _chain(exc)
+    )
+
+
+# PostgreSQL's query_canceled: statement_timeout ran out.
+_QUERY_CANCELED = "57014"
+
+
+def is_timeout_error(exc: BaseException) -> bool:
+    """True when a statement was stopped by its time budget (either database)."""
+    return any(
+        (isinstance(cause, sqlite3.OperationalError) and str(cause) == "interrupted")
+        or getattr(cause, "sqlstate", None) == _QUERY_CANCELED
+        for cause in _chain(exc)
+    )

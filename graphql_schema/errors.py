@@ -1,8 +1,9 @@
 """Every GraphQL error leaves with ``extensions.code``; unexpected faults are masked.
 
 ``EventgraphError`` anywhere in the ``original_error`` / ``__cause__`` chain gives its
-message, code and path; ``DatabaseBusy`` gives ``SERVICE_UNAVAILABLE``; errors raised before
-execution are ``GRAPHQL_VALIDATION_FAILED`` (or ``BAD_USER_INPUT`` for variable values);
+message, code and path; ``DatabaseBusy`` gives ``SERVICE_UNAVAILABLE`` and
+``StatementTimeout`` gives ``QUERY_TIMEOUT``; errors raised before execution are
+``GRAPHQL_VALIDATION_FAILED`` (or ``BAD_USER_INPUT`` for variable values);
 anything else is logged and returned as ``INTERNAL_SERVER_ERROR``.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from app.errors import EventgraphError
-from db.database import DatabaseBusy
+from app.errors import QUERY_TIMEOUT, TIMEOUT_MESSAGE, EventgraphError
+from db.database import DatabaseBusy, StatementTimeout
 
 logger = logging.getLogger("eventgraph.graphql")
 
@@ -59,6 +60,8 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
             return _with(
                 error, "the database is busy; retry shortly", {"code": "SERVICE_UNAVAILABLE"}
             )
+        if isinstance(cause, StatementTimeout):
+            return _with(error, TIMEOUT_MESSAGE, {"code": QUERY_TIMEOUT})
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         code = (error.extensions or {}).get("code")

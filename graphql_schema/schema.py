@@ -8,6 +8,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app.errors import QUERY_TIMEOUT
 from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.metrics import OperationMetrics
@@ -29,14 +30,17 @@ class EventgraphSchema(strawberry.Schema):
         executing = execution_context is not None and execution_context.result is not None
         format_errors(errors, executing=executing)
         if execution_context is not None and any(
-            (error.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for error in errors
+            (error.extensions or {}).get("code") in _RETRYABLE for error in errors
         ):
             _retry_later(execution_context.context)
 
 
+_RETRYABLE = frozenset({"SERVICE_UNAVAILABLE", QUERY_TIMEOUT})
+
+
 def _retry_later(context: object) -> None:
-    """A busy database answers HTTP 503 + Retry-After, as REST does, so clients and
-    proxies retry; the GraphQL body still carries the error and its code."""
+    """A busy database or a statement past its time budget answers HTTP 503 +
+    Retry-After, as REST does; the GraphQL body still carries the error and its code."""
     response = getattr(context, "response", None)
     if response is not None:
         response.status_code = 503

@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import EventgraphError
-from db.database import DatabaseBusy
+from app.errors import QUERY_TIMEOUT, TIMEOUT_MESSAGE, EventgraphError
+from db.database import DatabaseBusy, StatementTimeout
 from rest.shapes import JsonResponse
 
 logger = logging.getLogger("eventgraph.rest")
@@ -91,6 +91,15 @@ async def _busy(_request: Request, _exc: Exception) -> JsonResponse:
     )
 
 
+async def _timeout(_request: Request, _exc: Exception) -> JsonResponse:
+    return error_response(
+        503,
+        QUERY_TIMEOUT,
+        TIMEOUT_MESSAGE,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JsonResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "INTERNAL_SERVER_ERROR", "internal server error")
@@ -102,4 +111,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DatabaseBusy, _busy)
+    app.add_exception_handler(StatementTimeout, _timeout)
     app.add_exception_handler(Exception, _unexpected)

@@ -19,7 +19,7 @@ from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.tokens import authenticate
 from app.errors import EventgraphError
 from app.state import app_state
-from db.database import DatabaseBusy
+from db.database import DatabaseBusy, StatementTimeout
 from rest.events_api import event_filter, events_page
 
 _FILTER_PARAMS = frozenset(
@@ -80,7 +80,7 @@ class FastListMiddleware:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/api/events":
             try:
                 body = await self._serve(scope)
-            except (_Declined, EventgraphError, DatabaseBusy, UnicodeDecodeError):
+            except (_Declined, EventgraphError, DatabaseBusy, StatementTimeout, UnicodeDecodeError):
                 body = None
             if body is not None:
                 FastListMiddleware.served += 1

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import EventgraphError
 from app.observability.metrics import record_graphql_operation
 from app.state import app_state
-from db.database import DatabaseBusy
+from db.database import DatabaseBusy, StatementTimeout
 from db.types import contains_nul
 from graphql_schema.fast_path.execute import NotServed, execute_plan
 from graphql_schema.fast_path.plan import Plan, compile_plan
@@ -140,7 +140,7 @@ class FastQueryMiddleware:
                 settings=state.settings,
                 principal=principal,
             )
-        except (NotServed, EventgraphError, DatabaseBusy, GraphQLError):
+        except (NotServed, EventgraphError, DatabaseBusy, StatementTimeout, GraphQLError):
             return False
         scope["route"] = _GRAPHQL_ROUTE
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
