@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Time budget of every database statement (0: none); past it 503 QUERY_TIMEOUT",
     )
+    max_request_cost: int = Field(
+        50_000,
+        ge=1,
+        description="Cost budget of one request: page size times filter cost summed over every"
+        " connection read (docs/graphql.md); past it 400 BAD_USER_INPUT",
+    )
     log_level: str = Field("INFO", description="Root log level")
 
     @field_validator("database_url")

@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.errors import QUERY_TIMEOUT
+from graphql_schema.cost import CostBudget
 from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.metrics import OperationMetrics
@@ -53,6 +54,7 @@ schema = EventgraphSchema(
     extensions=[
         OperationMetrics,
         DocumentLimits,
+        CostBudget,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
