@@ -37,6 +37,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             settings.database_url,
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            statement_timeout_ms=settings.statement_timeout_ms,
         )
         state = AppState(settings=settings, db=db, delivery=Delivery())
         app.state.eventgraph = state

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         5000, ge=0, description="How long a SQLite writer waits for the lock before a 503"
     )
+    statement_timeout_ms: int = Field(
+        5000,
+        ge=0,
+        description="Time budget of every database statement (0: none); past it 503 QUERY_TIMEOUT",
+    )
+    max_request_cost: int = Field(
+        50_000,
+        ge=1,
+        description="Cost budget of one request: page size times filter cost summed over every"
+        " connection read (docs/graphql.md); past it 400 BAD_USER_INPUT",
+    )
     log_level: str = Field("INFO", description="Root log level")
 
     @field_validator("database_url")

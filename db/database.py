@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.engine import create_engines
 from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
+from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
 
 ReadConn = NewType("ReadConn", AsyncConnection)
@@ -21,11 +22,21 @@ WriteConn = NewType("WriteConn", AsyncConnection)
 class Database:
     """Owns the engines. Repositories receive a ``ReadConn`` or ``WriteConn`` and never commit."""
 
-    def __init__(self, url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        busy_timeout_ms: int = 5000,
+        statement_timeout_ms: int = 0,
+    ) -> None:
         self.url = url
         self.dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
         self._read_engine, self._write_engine = create_engines(
-            url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms
+            url,
+            pool_size=pool_size,
+            busy_timeout_ms=busy_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
         )
 
     @property

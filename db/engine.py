@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util.concurrency import await_
 
 from db.query import semantics
 
@@ -27,6 +29,56 @@ def _json_loads(value: Any) -> Any:
 
 def _unicode_lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
+
+
+# SQLite calls the progress handler every this many virtual-machine instructions.
+_PROGRESS_STEPS = 10_000
+_CLOCK = "eventgraph_statement_clock"
+
+
+class _StatementClock:
+    """The deadline of the statement running on one SQLite connection (``None`` between
+    statements, so COMMIT, ROLLBACK and pragmas are never interrupted)."""
+
+    __slots__ = ("budget", "deadline")
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget = budget_s
+        self.deadline: float | None = None
+
+    def interrupt(self) -> int:
+        # Runs in aiosqlite's worker thread; a non-zero answer aborts the statement with
+        # sqlite3.OperationalError("interrupted").
+        deadline = self.deadline
+        return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+
+def _install_sqlite_statement_timeout(engine: AsyncEngine, timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        clock = _StatementClock(timeout_ms / 1000)
+        record.info[_CLOCK] = clock
+        driver: Any = record.driver_connection  # the aiosqlite connection
+        await_(driver.set_progress_handler(clock.interrupt, _PROGRESS_STEPS))
+
+    def _clock(conn: Any) -> _StatementClock | None:
+        clock: _StatementClock | None = conn.connection.info.get(_CLOCK)
+        return clock
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _start(conn: Any, *_args: Any) -> None:
+        if (clock := _clock(conn)) is not None:
+            clock.deadline = time.monotonic() + clock.budget
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _stop(conn: Any, *_args: Any) -> None:
+        if (clock := _clock(conn)) is not None:
+            clock.deadline = None
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.connection is not None and (clock := _clock(context.connection)):
+            clock.deadline = None
 
 
 def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int) -> None:
@@ -64,9 +116,10 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def create_engines(
-    url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000
+    url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000, statement_timeout_ms: int = 0
 ) -> tuple[AsyncEngine, AsyncEngine]:
-    """Return ``(read_engine, write_engine)``."""
+    """Return ``(read_engine, write_engine)``; ``statement_timeout_ms`` > 0 bounds every
+    statement (PostgreSQL ``statement_timeout``, SQLite's progress handler)."""
     if url.startswith("sqlite"):
         read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
         # One writer connection: SQLite allows a single writer, and queueing writers on
@@ -82,7 +135,14 @@ def create_engines(
         )
         _install_sqlite_pragmas(read, immediate=False, busy_timeout_ms=busy_timeout_ms)
         _install_sqlite_pragmas(write, immediate=True, busy_timeout_ms=busy_timeout_ms)
+        if statement_timeout_ms > 0:
+            _install_sqlite_statement_timeout(read, statement_timeout_ms)
+            _install_sqlite_statement_timeout(write, statement_timeout_ms)
         return read, write
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_S}
+    if statement_timeout_ms > 0:
+        # Set when each connection opens: no SET round trip per statement or transaction.
+        connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout_ms))}
     common: dict[str, Any] = {
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
@@ -90,7 +150,7 @@ def create_engines(
         # replaced at checkout instead of failing the request it was handed to.
         "pool_pre_ping": True,
         # An unreachable server fails the request (503) instead of holding it for 60 s.
-        "connect_args": {"timeout": CONNECT_TIMEOUT_S},
+        "connect_args": connect_args,
     }
     # Connections beyond pool_size are closed when returned; under steady load that churn
     # (a connect per request) costs more than idle connections do. Writers are fewer.

@@ -28,9 +28,18 @@ class DatabaseUnavailable(Exception):
     connection); the client may retry. A write that failed this way may or may not have
     committed: retry it with the same ``Idempotency-Key``."""
 
+    code = "SERVICE_UNAVAILABLE"
+
 
 class DatabaseBusy(DatabaseUnavailable):
     """SQLite's write lock could not be taken in time."""
+
+
+class StatementTimeout(DatabaseUnavailable):
+    """A statement ran past its time budget and was stopped by the database (PostgreSQL
+    ``statement_timeout``, SQLite's progress handler); answered as 503 ``QUERY_TIMEOUT``."""
+
+    code = "QUERY_TIMEOUT"
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -44,6 +53,16 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _is_sqlite_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+# PostgreSQL's query_canceled: statement_timeout ran out.
+_QUERY_CANCELED = "57014"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc) == "interrupted"  # the progress handler stopped the statement
+    return getattr(exc, "sqlstate", None) == _QUERY_CANCELED
 
 
 def _is_lost_server(exc: BaseException) -> bool:
@@ -67,6 +86,10 @@ def _classify(exc: BaseException) -> DatabaseUnavailable | None:
     for cause in _chain(exc):
         if _is_sqlite_busy(cause):
             return DatabaseBusy("the database is busy")
+        if _is_timeout(cause):
+            return StatementTimeout(
+                "the query ran past its time budget and was stopped; narrow the filter or page size"
+            )
         if _is_lost_server(cause):
             return DatabaseUnavailable("the database is unavailable")
     return None

@@ -2,7 +2,8 @@
 
 ``EventgraphError`` anywhere in the ``original_error`` / ``__cause__`` chain gives its
 message, code and path; ``DatabaseUnavailable`` (busy or unreachable) gives
-``SERVICE_UNAVAILABLE``; errors raised before execution are ``GRAPHQL_VALIDATION_FAILED``
+``SERVICE_UNAVAILABLE`` (its ``StatementTimeout`` kind: ``QUERY_TIMEOUT``); errors raised
+before execution are ``GRAPHQL_VALIDATION_FAILED``
 (or ``BAD_USER_INPUT`` for variable values); anything else is logged and
 returned as ``INTERNAL_SERVER_ERROR``.
 """
@@ -57,7 +58,7 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
                 extensions["path"] = cause.path
             return _with(error, cause.message, extensions)
         if isinstance(cause, DatabaseUnavailable):
-            return _with(error, f"{cause}; retry shortly", {"code": "SERVICE_UNAVAILABLE"})
+            return _with(error, f"{cause}; retry shortly", {"code": cause.code})
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         code = (error.extensions or {}).get("code")

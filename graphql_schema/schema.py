@@ -9,6 +9,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.errors import RETRY_AFTER_SECONDS
+from db.database import DatabaseUnavailable, StatementTimeout
+from graphql_schema.cost import CostBudget
 from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.metrics import OperationMetrics
@@ -30,14 +32,18 @@ class EventgraphSchema(strawberry.Schema):
         executing = execution_context is not None and execution_context.result is not None
         format_errors(errors, executing=executing)
         if execution_context is not None and any(
-            (error.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for error in errors
+            (error.extensions or {}).get("code") in _RETRYABLE for error in errors
         ):
             _retry_later(execution_context.context)
 
 
+_RETRYABLE = frozenset({DatabaseUnavailable.code, StatementTimeout.code})
+
+
 def _retry_later(context: object) -> None:
-    """A busy or unavailable database answers HTTP 503 + Retry-After, as REST does, so
-    clients and proxies retry; the GraphQL body still carries the error and its code."""
+    """A busy or unavailable database, or a statement past its time budget, answers HTTP
+    503 + Retry-After, as REST does, so clients and proxies retry; the GraphQL body still
+    carries the error and its code."""
     response = getattr(context, "response", None)
     if response is not None:
         response.status_code = 503
@@ -50,6 +56,7 @@ schema = EventgraphSchema(
     extensions=[
         OperationMetrics,
         DocumentLimits,
+        CostBudget,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),

@@ -94,9 +94,7 @@ def unavailable_message(exc: DatabaseUnavailable) -> str:
 
 async def _unavailable(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, DatabaseUnavailable)
-    return error_response(
-        503, "SERVICE_UNAVAILABLE", unavailable_message(exc), headers=_STATUS_HEADERS[503]
-    )
+    return error_response(503, exc.code, unavailable_message(exc), headers=_STATUS_HEADERS[503])
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -110,7 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def _escaped_error_body(exc: Exception, *, graphql: bool) -> tuple[int, bytes, str]:
     """(status, body, Retry-After or "") for an exception no handler answered."""
     if isinstance(exc, DatabaseUnavailable):
-        status, code, message = 503, "SERVICE_UNAVAILABLE", unavailable_message(exc)
+        status, code, message = 503, exc.code, unavailable_message(exc)
     else:
         status, code, message = 500, "INTERNAL_SERVER_ERROR", "internal server error"
     if graphql:

@@ -14,6 +14,7 @@ from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.events import read as read_service
 from app.events.archive import export_events, ndjson_line
+from app.events.cost import check_cost, filter_cost
 from app.events.read import EventQuery, PageRequest
 from app.state import AppState
 from db.query.ast import Filter
@@ -167,6 +168,7 @@ async def events_page(
         raise BadInput("pass either after or before, not both", path="before")
     query = EventQuery(filter=query_filter, order=parse_order_param(order_by), ids=parse_ids(ids))
     size = min(limit, settings.max_page_size)
+    check_cost(size * filter_cost(query_filter), settings.max_request_cost, path="filter")
     page = (
         PageRequest(last=size, before=before)
         if before is not None
@@ -238,6 +240,12 @@ async def export_ndjson(
     """Every matching readable event, streamed in constant memory. Send
     `Accept-Encoding: gzip` for a compressed stream; pass the last exported id as `after`
     for an incremental archive."""
+    # Each batch of the export is read like a full page.
+    check_cost(
+        state.settings.max_page_size * filter_cost(query_filter),
+        state.settings.max_request_cost,
+        path="filter",
+    )
     batches = export_events(
         db=state.db, scope=principal.read_scope, query_filter=query_filter, after_id=after
     )

@@ -15,6 +15,7 @@ from strawberry.types.arguments import StrawberryArgument, convert_arguments
 from app.auth.principal import Principal
 from app.channels import read as channel_read
 from app.events import read as event_read
+from app.events.cost import check_cost, filter_cost
 from app.settings import Settings
 from app.workspaces import read as workspace_read
 from db.database import Database
@@ -231,10 +232,26 @@ async def execute_plan(
 ) -> dict[str, Any]:
     """The ``data`` of the result. Raises ``NotServed`` when the variables don't coerce;
     service errors (``EventgraphError``) propagate so the caller can fall back."""
+    requests = [
+        (root, *_arguments(root, plan, schema, variables, arguments, schema_ctx))
+        for root in plan.roots
+    ]
+    cost = sum(
+        _page_size(page_request, settings) * filter_cost(query.filter)
+        for _, query, page_request in requests
+    )
+    check_cost(cost, settings.max_request_cost)
     data: dict[str, Any] = {}
-    for root in plan.roots:
-        query, page_request = _arguments(root, plan, schema, variables, arguments, schema_ctx)
+    for root, query, page_request in requests:
         data[root.alias] = await _run_connection(
             root, query, page_request, db=db, settings=settings, principal=principal
         )
     return data
+
+
+def _page_size(page_request: event_read.PageRequest, settings: Settings) -> int:
+    """The page size the cost budget counts (as ``graphql_schema.cost`` does)."""
+    size = page_request.first or page_request.last
+    if size is None or size <= 0:
+        return settings.page_size_default
+    return min(size, settings.max_page_size)

@@ -9,7 +9,7 @@ from graphql_schema import fields
 from graphql_schema.context import Info
 from graphql_schema.inputs.arguments import given
 from graphql_schema.inputs.event_filter import EventFilter
-from graphql_schema.permissions import IsAuthenticated
+from graphql_schema.permissions import IsAdmin
 from graphql_schema.types.replay import ReplayError, ReplayResult
 
 
@@ -17,8 +17,9 @@ from graphql_schema.types.replay import ReplayError, ReplayResult
 class ReplayMutation:
     @fields.mutation(
         description="Re-deliver events (by `ids`, by `filter`, or the listed ids that match"
-        " the filter), marked as replays; `limit` caps the whole request.",
-        permission_classes=[IsAuthenticated],
+        " the filter), marked as replays; `limit` caps the whole request. Admin token only,"
+        " like `POST /v1/admin/events/replay`.",
+        permission_classes=[IsAdmin],
     )
     async def replay_events(
         self,

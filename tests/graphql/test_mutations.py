@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fixtures.app import Api
-from tests.graphql.helpers import publish, seed_basic
+from tests.graphql.helpers import make_token, publish, seed_basic
 
 
 async def test_channels_and_workspaces_queries(api: Api) -> None:
@@ -110,3 +110,15 @@ async def test_replay_events(api: Api) -> None:
         await api.error_code("mutation { replayEvents(ids: []) { replayed } }", token=None)
         == "UNAUTHENTICATED"
     )
+
+
+async def test_replay_is_admin_only(api: Api) -> None:
+    await seed_basic(api)
+    await publish(api, "pub", {"type": "a", "data": 1})
+    for token in (
+        await make_token(api, kind="subscribe", channelIds=["pub"]),
+        await make_token(api, kind="publish", channelIds=["pub"]),
+    ):
+        body = await api.graphql("mutation { replayEvents(filter: {}) { replayed } }", token=token)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert body["data"] is None

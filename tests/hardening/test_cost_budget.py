@@ -1,0 +1,108 @@
+"""The request cost budget (page size times filter cost, summed over every connection after
+fragment expansion) refuses expensive requests before any statement runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from app.events.cost import filter_cost
+from db.query.ast import TRUE, And, Compare, JsonDoc, JsonPath, Not, Or, Related
+from tests.fixtures.app import ADMIN_SECRET, Api
+
+AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+
+
+def ilikes(n: int) -> dict[str, Any]:
+    return {"OR": [{"type": {"ilike": f"%x{i}%"}} for i in range(n)]}
+
+
+def contains(n: int) -> dict[str, Any]:
+    return {"OR": [{"data": {"contains": {"k": i}}} for i in range(n)]}
+
+
+def test_filter_cost_weights() -> None:
+    assert filter_cost(TRUE) == 1
+    assert filter_cost(Compare("type", "eq", "a")) == 2
+    assert filter_cost(Compare("type", "ilike", "%a%")) == 6
+    assert filter_cost(Compare("type", "in", tuple(str(i) for i in range(250)))) == 4
+    assert (
+        filter_cost(Or((JsonDoc("data", "contains", {}), JsonPath("meta", ("a",), "eq", 1)))) == 21
+    )
+    assert filter_cost(Not(And((Compare("id", "eq", "x"),)))) == 2
+    assert filter_cost(Related("parent", Compare("type", "like", "a%"))) == 11
+
+
+async def _gql(api: Api, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = await api.http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=AUTH
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _refused(body: dict[str, Any]) -> None:
+    assert body["data"] is None, body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "exceeds the budget of 50000" in error["message"]
+
+
+PAGE = "query($f: EventFilter, $n: Int) { events(filter: $f, first: $n) { nodes { id } } }"
+
+
+async def test_graphql_page_times_filter(api: Api) -> None:
+    # 199 ilike: 996 per row; 50 rows fit the budget, 100 do not.
+    _refused(await _gql(api, PAGE, {"f": ilikes(199), "n": 100}))
+    assert (await _gql(api, PAGE, {"f": ilikes(199), "n": 50}))["data"]["events"]["nodes"] == []
+    _refused(await _gql(api, PAGE, {"f": contains(199), "n": 30}))
+    assert "errors" not in await _gql(api, PAGE, {"f": contains(199), "n": 25})
+
+
+async def test_graphql_default_page_is_counted(api: Api) -> None:
+    query = "query($f: EventFilter) { events(filter: $f) { nodes { id } } }"
+    _refused(await _gql(api, query, {"f": ilikes(199)}))
+
+
+ALIASES = """
+query($f: EventFilter) { ...Q }
+fragment Q on Query { a: events(filter: $f, first: 20) { ...Ids } b: events(filter: $f, first: 20)
+  { ...Ids } c: events(filter: $f, first: 20) { ...Ids } }
+fragment Ids on EventConnection { nodes { id } }
+"""
+
+
+async def test_graphql_aliases_are_summed_after_fragment_expansion(api: Api) -> None:
+    # One alias costs 20 * 996 = 19,920; three cost 59,760.
+    _refused(await _gql(api, ALIASES, {"f": ilikes(199)}))
+    assert "errors" not in await _gql(
+        api, ALIASES.replace("first: 20", "first: 16"), {"f": ilikes(199)}
+    )
+
+
+async def test_graphql_nested_connections_multiply(api: Api) -> None:
+    # 100 parents * (1 + 2 children * (1 + 5 per ilike)): 40 ilikes fit, 60 do not.
+    query = """query($f: EventFilter) { events(first: 100) { nodes { id
+        children(filter: $f, first: 2) { nodes { id } } } } }"""
+    _refused(await _gql(api, query, {"f": ilikes(60)}))
+    assert "errors" not in await _gql(api, query, {"f": ilikes(40)})
+
+
+@pytest.mark.parametrize("route", ["/api/events", "/api/events/export.ndjson"])
+async def test_rest_filters_are_budgeted(api: Api, route: str) -> None:
+    params = {"filter": orjson.dumps(ilikes(199)).decode()}
+    response = await api.http.get(route, params=params, headers=AUTH)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "BAD_USER_INPUT"
+    assert error["path"] == "filter"
+    assert "budget of 50000" in error["message"]
+    params["filter"] = orjson.dumps(ilikes(90)).decode()
+    assert (await api.http.get(route, params=params, headers=AUTH)).status_code == 200
+
+
+async def test_rest_limit_is_part_of_the_cost(api: Api) -> None:
+    params = {"filter": orjson.dumps(ilikes(199)).decode(), "limit": "40"}
+    assert (await api.http.get("/api/events", params=params, headers=AUTH)).status_code == 200
