@@ -63,6 +63,9 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
 
     return EventgraphRouter(
         schema,
+        # The router's own prefix (not include_router's) so scope["route"] carries the full
+        # template that metrics label requests with.
+        prefix="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql",
         allow_queries_via_get=True,
