@@ -13,7 +13,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
-from app.errors import EventgraphError
+from app.errors import EventgraphError, Unauthenticated
 from app.settings import Settings
 from app.state import app_state
 from graphql_schema.context import Context
@@ -31,6 +31,11 @@ async def resolve_principal(
             session_cookie=connection.cookies.get(SESSION_COOKIE),
         )
         principal = await authenticate(db=state.db, settings=settings, secret=secret)
+        if not (principal.is_authenticated or settings.allow_anonymous):
+            raise Unauthenticated(
+                "anonymous GraphQL reads are turned off on this server"
+                " (EVENTGRAPH_ALLOW_ANONYMOUS=false): send a token"
+            )
     except EventgraphError as error:
         return None, error
     return principal, None
