@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -63,18 +62,3 @@ def event_admin(row: EventRow) -> dict[str, Any]:
         "properties": row.get("data"),
         "occurredAt": timestamp(row["created_at"]),
     }
-
-
-def camel_record(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """A management record (workspace, channel, token) in camelCase."""
-    shaped: dict[str, Any] = {}
-    for column in fields:
-        head, *rest = column.split("_")
-        name = head + "".join(part.title() for part in rest)
-        value = row.get(column)
-        if isinstance(value, datetime):
-            value = format_datetime(value)
-        elif isinstance(value, frozenset | set | tuple):
-            value = sorted(value)
-        shaped[name] = value
-    return shaped
