@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 from fastapi import Depends
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -17,6 +18,7 @@ from app.errors import EventgraphError, Unauthenticated
 from app.settings import Settings
 from app.state import app_state
 from graphql_schema.context import Context
+from graphql_schema.graphiql import graphiql_asset, graphiql_page
 from graphql_schema.schema import schema
 
 
@@ -46,6 +48,9 @@ class EventgraphRouter(GraphQLRouter[Context, None]):
         # Results hold only JSON-native values (scalars are serialised already).
         return orjson.dumps(data)
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page()  # served from the process, not a CDN
+
 
 def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     """The GraphQL router that ``app.main`` mounts at ``/graphql``."""
@@ -66,7 +71,7 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     async def context_getter(context: Context = context_dependency) -> Context:
         return context
 
-    return EventgraphRouter(
+    router = EventgraphRouter(
         schema,
         # The router's own prefix (not include_router's) so scope["route"] carries the full
         # template that metrics label requests with.
@@ -76,3 +81,5 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
+    router.add_api_route("/assets/{name}", graphiql_asset, include_in_schema=False)
+    return router
