@@ -95,9 +95,11 @@ def test_graphiql_runs_a_query_offline(server: str, browser: webdriver.Chrome) -
     run = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".graphiql-execute-button"))
     run.click()  # the default query lists public events, which need no token
     response = wait.until(
-        lambda d: d.find_element(By.CSS_SELECTOR, ".graphiql-response")
-        if event_id in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
-        else None
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, ".graphiql-response")
+            if event_id in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
+            else None
+        )
     )
     assert '"hello": "world"' in response.text
     _screenshot(browser, "graphiql.png")
