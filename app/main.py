@@ -22,8 +22,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
         lifespan=build_lifespan(settings),
+        # /docs is rest.docs_page (served offline); ReDoc would load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    app.include_router(create_graphql_router(settings), prefix="/graphql")
+    app.include_router(create_graphql_router(settings))
     install_rest(app, settings)
     app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

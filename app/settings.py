@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `eventgraph serve` binds to")
     port: int = Field(8000, description="Port `eventgraph serve` binds to")
     admin_token: SecretStr | None = Field(None, description="Accepted as an admin token when set")
+    allow_anonymous: bool = Field(
+        True,
+        description="GraphQL answers callers without a token with public channels' events;"
+        " false makes every GraphQL operation that reads data require a token (REST read"
+        " routes follow their seed contracts either way)",
+    )
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first`/`last`/`limit`")
     max_event_bytes: int = Field(65536, ge=1, description="Largest compact JSON `data` of an event")
     max_batch: int = Field(1000, ge=1, description="Most events in one atomic publish")

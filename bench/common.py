@@ -20,7 +20,8 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
-PERF = Path(os.environ.get("EVENTGRAPH_PERF_DIR", "/work/shared/perf"))
+# The reference harness lives beside the repository (../shared/perf) unless told otherwise.
+PERF = Path(os.environ.get("EVENTGRAPH_PERF_DIR", ROOT.parent / "shared" / "perf"))
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 EVENTGRAPH = str(ROOT / ".venv" / "bin" / "eventgraph")
 RESULTS = ROOT / "bench" / "results"
@@ -159,7 +160,7 @@ def run_wrk_bench(
     token: str,
     label: str,
 ) -> None:
-    """``/work/shared/perf/wrk_bench.py`` (the reference harness) against one server."""
+    """``../shared/perf/wrk_bench.py`` (the reference harness) against one server."""
     subprocess.run(
         [
             sys.executable, str(PERF / "wrk_bench.py"), "--url", url, "--pid", str(pid),

@@ -1,4 +1,4 @@
-"""Q1-Q6 in Eventgraph's GraphQL form (see /work/shared/perf/README.md) and as hand SQL.
+"""Q1-Q6 in Eventgraph's GraphQL form (see ../shared/perf/README.md) and as hand SQL.
 
 The hand-written SQL is the fallback for the asyncpg ceiling when the engine's own SQL
 cannot be captured (``bench/ceiling.py`` prefers the statements the engine really sends).

@@ -1,7 +1,7 @@
 """Set-based seeding: the benchmark dataset and a handful of friendly demo events.
 
 The benchmark dataset reproduces the distribution of the reference benchmark
-(``/work/shared/perf/seed.sql``): 20 event types with Zipf 1/k weights, 50 workspaces,
+(``../shared/perf/seed.sql``): 20 event types with Zipf 1/k weights, 50 workspaces,
 200 channels chosen with a skew (every 7th private), 1,000 users, 10,000 subjects,
 25 publishers, 10 % of events with an earlier parent, a ~210-byte ``data`` object and a
 small ``meta``, ``created_at`` strictly increasing over the last 365 days and ULID-like ids

@@ -6,18 +6,20 @@ from typing import Any
 
 import orjson
 from fastapi import Depends
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
-from app.errors import EventgraphError, ServiceUnavailable
+from app.errors import EventgraphError, ServiceUnavailable, Unauthenticated
 from app.settings import Settings
 from app.state import app_state
 from db.database import DatabaseUnavailable
 from graphql_schema.context import Context
+from graphql_schema.graphiql import graphiql_asset, graphiql_page
 from graphql_schema.schema import schema
 
 
@@ -32,6 +34,11 @@ async def resolve_principal(
             session_cookie=connection.cookies.get(SESSION_COOKIE),
         )
         principal = await authenticate(db=state.db, settings=settings, secret=secret)
+        if not (principal.is_authenticated or settings.allow_anonymous):
+            raise Unauthenticated(
+                "anonymous GraphQL reads are turned off on this server"
+                " (EVENTGRAPH_ALLOW_ANONYMOUS=false): send a token"
+            )
     except EventgraphError as error:
         return None, error
     except DatabaseUnavailable as exc:
@@ -43,6 +50,9 @@ class EventgraphRouter(GraphQLRouter[Context, None]):
     def encode_json(self, data: object) -> bytes:
         # Results hold only JSON-native values (scalars are serialised already).
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page()  # served from the process, not a CDN
 
 
 def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
@@ -64,10 +74,15 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     async def context_getter(context: Context = context_dependency) -> Context:
         return context
 
-    return EventgraphRouter(
+    router = EventgraphRouter(
         schema,
+        # The router's own prefix (not include_router's) so scope["route"] carries the full
+        # template that metrics label requests with.
+        prefix="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql",
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
     )
+    router.add_api_route("/assets/{name}", graphiql_asset, include_in_schema=False)
+    return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, HTTPException, Path, Query
 
 from app.errors import BadInput, NotFound
 from app.events import read as read_service
@@ -141,6 +141,14 @@ async def replay(
             "errors": [{"eventId": e.event_id, "error": e.error} for e in result.errors],
         }
     )
+
+
+@router.api_route(
+    "/replay", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def replay_other_methods() -> None:
+    """``/replay`` is POST only; without this route ``GET /replay`` would be read as ``/{id}``."""
+    raise HTTPException(405, "replay takes POST", headers={"Allow": "POST"})
 
 
 @router.get(

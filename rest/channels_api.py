@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query
 from starlette.responses import Response
 
-from app.errors import BadInput, PayloadTooLarge, Unauthenticated
+from app.errors import BadInput, NotFound, PayloadTooLarge, Unauthenticated
 from app.events.delete import delete_event
 from app.events.feed import check_channel_access, get_channel_event, poll_channel
 from app.events.publish import EventDraft, publish_events
@@ -42,13 +43,20 @@ PUBLISH_EXAMPLES = {
 }
 
 
+def _unknown_field(name: str) -> str:
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    if snake != name and snake in _DRAFT_FIELDS:
+        return f"unknown field {name!r}: the channel API is snake_case, use {snake!r}"
+    return f"unknown field {name!r}; accepted: {', '.join(sorted(_DRAFT_FIELDS))}"
+
+
 def _draft(raw: Any, *, path: str) -> EventDraft:
     if not isinstance(raw, Mapping):
         raise BadInput("an event must be a JSON object", path=path or None)
     prefix = f"{path}." if path else ""
     unknown = sorted(set(raw) - _DRAFT_FIELDS)
     if unknown:
-        raise BadInput(f"unknown field {unknown[0]!r}", path=f"{prefix}{unknown[0]}")
+        raise BadInput(_unknown_field(unknown[0]), path=f"{prefix}{unknown[0]}")
     if raw.get("data") is None:
         raise BadInput("data is required and must not be null", path=f"{prefix}data")
     for name in ("type", "subject_id", "user_id", "parent_id"):
@@ -220,5 +228,11 @@ async def delete_one(
     if not principal.is_authenticated:
         raise Unauthenticated("deleting requires a publish or admin token")
     await check_channel_access(db=state.db, principal=principal, channel_id=channel_id)
-    await delete_event(db=state.db, principal=principal, event_id=event_id, channel_id=channel_id)
+    try:
+        await delete_event(
+            db=state.db, principal=principal, event_id=event_id, channel_id=channel_id
+        )
+    except NotFound as exc:
+        exc.path = "eventId"  # the URL's name for it, as GET says
+        raise
     return Response(status_code=204)

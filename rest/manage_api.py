@@ -12,33 +12,19 @@ from starlette.responses import Response
 from app.channels import read as channel_reads
 from app.channels import service as channels
 from app.events.read import EventPage, PageRequest
+from app.records import CHANNEL_FIELDS, TOKEN_FIELDS, WORKSPACE_FIELDS, camel_record
 from app.tokens import service as tokens
 from app.workspaces import read as workspace_reads
 from app.workspaces import service as workspaces
 from db.query.ast import Compare
 from rest.deps import AdminDep, StateDep
 from rest.models import ERROR_RESPONSES, ErrorOut
-from rest.shapes import JsonResponse, camel_record
+from rest.shapes import JsonResponse
 
 router = APIRouter(prefix="/api/v1", tags=["management"], responses=ERROR_RESPONSES)
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The id is taken"}
 }
-
-WORKSPACE_FIELDS = ("id", "name", "created_at")
-CHANNEL_FIELDS = ("id", "name", "workspace_id", "private", "strict_types", "schemas", "created_at")
-TOKEN_FIELDS = (
-    "id",
-    "name",
-    "kind",
-    "channel_ids",
-    "workspace_ids",
-    "publisher_id",
-    "publisher_name",
-    "expires_at",
-    "revoked_at",
-    "created_at",
-)
 
 
 class _Input(BaseModel):

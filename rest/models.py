@@ -98,6 +98,9 @@ class ChannelEventOut(BaseModel):
     id: str
     channel_id: str
     type: str | None = None
+    subject_id: str | None = None
+    user_id: str | None = None
+    parent_id: str | None = None
     data: Any = None
     publisher_id: str | None = None
     publisher_name: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from app.settings import Settings
-from rest import admin_api, channels_api, events_api, manage_api
+from rest import admin_api, channels_api, docs_page, events_api, manage_api
 from rest.deps import reject_nul
 from rest.errors import install_error_handlers
 from rest.fast_list import FastListMiddleware
@@ -35,6 +35,7 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     install_error_handlers(app)
     app.openapi_tags = [*(app.openapi_tags or []), *OPENAPI_TAGS]
     app.include_router(health_router)
+    app.include_router(docs_page.router)
     guarded = [Depends(reject_nul)]
     app.include_router(events_api.router, dependencies=guarded)
     app.include_router(admin_api.router, dependencies=guarded)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from app.events.archive import event_json
+from app.events.archive import EVENT_FIELDS, event_json
 from app.events.read import EventRow
 from db.types import format_datetime
 
@@ -41,18 +40,17 @@ def event_camel_raw(row: EventRow) -> dict[str, Any]:
     return shaped
 
 
+# Seed 003's event: the stored columns by their own (snake_case) names; the workspace is
+# implied by the channel in the URL.
+SNAKE_EVENT_FIELDS = tuple(column for _, column in EVENT_FIELDS if column != "workspace_id")
+
+
 def event_snake(row: EventRow) -> dict[str, Any]:
-    """Seed 003's snake_case event."""
-    return {
-        "id": row["id"],
-        "channel_id": row["channel_id"],
-        "type": row.get("type"),
-        "data": row.get("data"),
-        "publisher_id": row.get("publisher_id"),
-        "publisher_name": row.get("publisher_name"),
-        "created_at": timestamp(row["created_at"]),
-        "meta": row.get("meta"),
-    }
+    """Seed 003's snake_case event, with every stored field (``subject_id``, ``user_id`` and
+    ``parent_id`` included, so a publish answers with everything it stored)."""
+    shaped = {column: row.get(column) for column in SNAKE_EVENT_FIELDS}
+    shaped["created_at"] = timestamp(row["created_at"])
+    return shaped
 
 
 def event_admin(row: EventRow) -> dict[str, Any]:
@@ -64,18 +62,3 @@ def event_admin(row: EventRow) -> dict[str, Any]:
         "properties": row.get("data"),
         "occurredAt": timestamp(row["created_at"]),
     }
-
-
-def camel_record(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """A management record (workspace, channel, token) in camelCase."""
-    shaped: dict[str, Any] = {}
-    for column in fields:
-        head, *rest = column.split("_")
-        name = head + "".join(part.title() for part in rest)
-        value = row.get(column)
-        if isinstance(value, datetime):
-            value = format_datetime(value)
-        elif isinstance(value, frozenset | set | tuple):
-            value = sorted(value)
-        shaped[name] = value
-    return shaped

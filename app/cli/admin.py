@@ -2,59 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-from app.auth.principal import ADMIN
-from app.channels.service import create_channel
-from app.errors import EventgraphError
-from app.settings import Settings
-from app.tokens.service import TOKEN_KINDS, create_token
-from app.workspaces.service import create_workspace
-from db.database import Database
-from db.migrate import upgrade
-from db.types import format_datetime
-
-T = TypeVar("T")
+from app.cli.common import JSON_OPTION, emit, parse_time, run_with_database
+from app.tokens.kinds import TOKEN_KINDS
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens")
 workspace_app = typer.Typer(no_args_is_help=True, help="Workspaces")
 channel_app = typer.Typer(no_args_is_help=True, help="Channels")
-
-
-def _run(use_case: Callable[[Database], Awaitable[T]]) -> T:
-    """Migrate, then run ``use_case`` against the configured database; errors exit 1."""
-    settings = Settings()
-    upgrade(settings.database_url)
-
-    async def main() -> T:
-        db = Database(settings.database_url, pool_size=1)
-        try:
-            return await use_case(db)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except EventgraphError as exc:
-        where = f" ({exc.path})" if exc.path else ""
-        typer.echo(f"error: {exc.message}{where}", err=True)
-        raise typer.Exit(1) from None
-
-
-def _parse_expiry(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter("use ISO 8601, e.g. 2030-01-01T00:00:00Z") from None
 
 
 @token_app.command("create")
@@ -66,10 +25,15 @@ def token_create(
     publisher_id: str | None = typer.Option(None, help="publisherId stamped on its events"),
     publisher_name: str | None = typer.Option(None, help="publisherName stamped on its events"),
     expires_at: str | None = typer.Option(None, help="ISO 8601 expiry (default: never)"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a token and print its secret (shown this once only)."""
-    expiry = _parse_expiry(expires_at)
-    row, secret = _run(
+    from app.auth.principal import ADMIN
+    from app.records import TOKEN_FIELDS, camel_record
+    from app.tokens.service import create_token
+
+    expiry = None if expires_at is None else parse_time(expires_at, option="--expires-at")
+    row, secret = run_with_database(
         lambda db: create_token(
             db=db,
             principal=ADMIN,
@@ -82,18 +46,31 @@ def token_create(
             expires_at=expiry,
         )
     )
-    typer.echo(f"token {row['id']} ({row['kind']}) created; its secret, shown only once:", err=True)
-    typer.echo(secret)
+    emit(
+        {**camel_record(row, TOKEN_FIELDS), "secret": secret},
+        f"created {row['kind']} token {row['id']} ({row['name']})\n"
+        f"secret (shown only once): {secret}",
+        as_json=as_json,
+    )
 
 
 @workspace_app.command("create")
 def workspace_create(
     name: str = typer.Option(..., help="display name"),
     id: str | None = typer.Option(None, "--id", help="slug id (default: derived from the name)"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a workspace and print its id."""
-    row = _run(lambda db: create_workspace(db=db, principal=ADMIN, id=id, name=name))
-    typer.echo(row["id"])
+    """Create a workspace."""
+    from app.auth.principal import ADMIN
+    from app.records import WORKSPACE_FIELDS, camel_record
+    from app.workspaces.service import create_workspace
+
+    row = run_with_database(lambda db: create_workspace(db=db, principal=ADMIN, id=id, name=name))
+    emit(
+        camel_record(row, WORKSPACE_FIELDS),
+        f"created workspace {row['id']} ({row['name']})",
+        as_json=as_json,
+    )
 
 
 @channel_app.command("create")
@@ -108,15 +85,20 @@ def channel_create(
     schemas_file: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="JSON file mapping event type -> JSON Schema"
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a channel and print it as JSON."""
+    """Create a channel."""
+    from app.auth.principal import ADMIN
+    from app.channels.service import create_channel
+    from app.records import CHANNEL_FIELDS, camel_record
+
     schemas: dict[str, Any] = {}
     if schemas_file is not None:
         try:
             schemas = json.loads(schemas_file.read_text())
         except ValueError as exc:
             raise typer.BadParameter(f"not JSON: {exc}", param_hint="--schemas-file") from None
-    row = _run(
+    row = run_with_database(
         lambda db: create_channel(
             db=db,
             principal=ADMIN,
@@ -128,16 +110,11 @@ def channel_create(
             schemas=schemas,
         )
     )
-    typer.echo(
-        json.dumps(
-            {
-                "id": row["id"],
-                "name": row["name"],
-                "workspaceId": row["workspace_id"],
-                "private": row["private"],
-                "strictTypes": row["strict_types"],
-                "schemas": row["schemas"],
-                "createdAt": format_datetime(row["created_at"]),
-            }
-        )
+    access = "private" if row["private"] else "public"
+    typed = ", strict types" if row["strict_types"] else ""
+    emit(
+        camel_record(row, CHANNEL_FIELDS),
+        f"created {access} channel {row['id']} ({row['name']}) in workspace"
+        f" {row['workspace_id']}{typed}",
+        as_json=as_json,
     )

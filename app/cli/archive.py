@@ -2,66 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
+import io
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TypeVar, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from app.errors import EventgraphError
-from app.events.archive import export_events, import_events, ndjson_line
-from app.events.retention import purge_before
-from app.settings import Settings
-from db.database import Database
-from db.migrate import upgrade
-from db.query.ast import And, Compare, Filter
-from db.query.scope import ADMIN_SCOPE
+from app.cli.common import JSON_OPTION, emit, parse_time, run_with_database
 
-T = TypeVar("T")
-_stderr = Console(stderr=True)
+if TYPE_CHECKING:
+    from db.database import Database
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _run(use_case: Callable[[Database], Awaitable[T]]) -> T:
-    settings = Settings()
-    upgrade(settings.database_url)
-
-    async def main() -> T:
-        db = Database(settings.database_url, pool_size=1)
-        try:
-            return await use_case(db)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except EventgraphError as exc:
-        where = f" ({exc.path})" if exc.path else ""
-        typer.echo(f"error: {exc.message}{where}", err=True)
-        raise typer.Exit(1) from None
-
-
-def _datetime(value: str | None, *, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{option}: use ISO 8601, e.g. 2025-01-01T00:00:00Z") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def export_command(
@@ -80,15 +39,38 @@ def export_command(
     after: str | None = typer.Option(
         None, "--after", help="an event id: only later ids (incremental archives)"
     ),
+    with_metadata: bool = typer.Option(
+        False,
+        "--with-metadata",
+        help="first line: a manifest of the workspaces and channels (restored by import)",
+    ),
 ) -> None:
     """Write every matching event as NDJSON (one camelCase Event per line, ascending id)."""
+    import orjson
+    from rich.console import Console
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from app.events.archive import export_events, ndjson_line
+    from app.events.manifest import build_manifest
+    from db.query.ast import And, Compare, Filter
+    from db.query.scope import ADMIN_SCOPE
+
     leaves: list[Filter] = []
     for field, value in (("type", type_), ("channel_id", channel), ("workspace_id", workspace)):
         if value is not None:
             leaves.append(Compare(field, "eq", value))
-    if (lower := _datetime(created_after, option="--created-after")) is not None:
-        leaves.append(Compare("created_at", "gte", lower))
-    if (upper := _datetime(created_before, option="--created-before")) is not None:
+    if created_after is not None:
+        leaves.append(
+            Compare("created_at", "gte", parse_time(created_after, option="--created-after"))
+        )
+    if created_before is not None:
+        upper = parse_time(created_before, option="--created-before")
         leaves.append(Compare("created_at", "lte", upper))
     query_filter = And(tuple(leaves))
     sink: IO[bytes]
@@ -98,17 +80,19 @@ def export_command(
         sink = cast(IO[bytes], gzip.open(output, "wb"))  # noqa: SIM115 - closed below
     else:
         sink = output.open("wb")
-    show = output is not None and _stderr.is_terminal
 
     async def run(db: Database) -> int:
+        if with_metadata:
+            manifest = await build_manifest(db=db, workspace_id=workspace, channel_id=channel)
+            sink.write(orjson.dumps(manifest) + b"\n")
         count = 0
         with Progress(
             SpinnerColumn(),
             TextColumn("exporting"),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=_stderr,
-            disable=not show,
+            console=Console(stderr=True),
+            disable=output is None or not _stderr_is_terminal(),
         ) as progress:
             task = progress.add_task("export", total=None)
             async for batch in export_events(
@@ -120,14 +104,24 @@ def export_command(
         return count
 
     try:
-        count = _run(run)
+        count = run_with_database(run)
     finally:
         if output is not None:
             sink.close()
         else:
             sink.flush()
-    if output is not None:
+    if output is not None:  # stdout carries the archive itself
         typer.echo(f"exported {count} events to {output}", err=True)
+
+
+def _archive_reader(raw: IO[bytes]) -> IO[bytes]:
+    """``raw``, decompressed when it starts like gzip (files and standard input alike)."""
+    buffered = (
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
+    )
+    if buffered.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=buffered))
+    return buffered
 
 
 def _lines(handle: IO[bytes], advance: Callable[[int], None]) -> Iterator[bytes]:
@@ -137,57 +131,95 @@ def _lines(handle: IO[bytes], advance: Callable[[int], None]) -> Iterator[bytes]
 
 
 def import_command(
-    file: Path = typer.Argument(..., help="NDJSON archive (.gz accepted); - for stdin"),
+    file: Path = typer.Argument(..., help="NDJSON archive, gzip or not; - for stdin"),
     public: bool = typer.Option(
         False, "--public-channels", help="create missing channels public (default private)"
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Restore an NDJSON archive losslessly; ids already stored are skipped."""
-    handle: IO[bytes]
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.events.archive import ImportResult, import_events
+
+    raw: IO[bytes]
     if str(file) == "-":
-        handle, total = sys.stdin.buffer, None
+        raw, total = sys.stdin.buffer, None
     else:
         if not file.is_file():
             raise typer.BadParameter(f"{file} is not a file")
-        is_gzip = file.suffix == ".gz"
-        handle = cast(IO[bytes], gzip.open(file, "rb") if is_gzip else file.open("rb"))  # noqa: SIM115
-        total = None if is_gzip else file.stat().st_size
+        raw, total = file.open("rb"), None
+    handle = _archive_reader(raw)
+    if handle is raw and raw is not sys.stdin.buffer:
+        total = file.stat().st_size
 
-    async def run(db: Database) -> str:
+    async def run(db: Database) -> ImportResult:
         with Progress(
             TextColumn("importing"),
             BarColumn(),
             DownloadColumn(),
             TimeElapsedColumn(),
-            console=_stderr,
-            disable=not _stderr.is_terminal,
+            console=Console(stderr=True),
+            disable=not _stderr_is_terminal(),
         ) as progress:
             task = progress.add_task("import", total=total)
-            result = await import_events(
+            return await import_events(
                 db=db,
                 lines=_lines(handle, lambda n: progress.advance(task, n)),
                 private_channels=not public,
             )
-        return (
-            f"imported {result.imported} events, skipped {result.skipped} already present"
-            f" (created {result.workspaces_created} workspaces,"
-            f" {result.channels_created} channels)"
-        )
 
     try:
-        summary = _run(run)
+        result = run_with_database(run)
     finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
-    typer.echo(summary, err=True)
+        if raw is not sys.stdin.buffer:
+            raw.close()
+    emit(
+        {
+            "imported": result.imported,
+            "skipped": result.skipped,
+            "workspacesCreated": result.workspaces_created,
+            "channelsCreated": result.channels_created,
+        },
+        f"imported {result.imported} events, skipped {result.skipped} already present"
+        f" (created {result.workspaces_created} workspaces, {result.channels_created} channels)",
+        as_json=as_json,
+    )
 
 
 def purge_command(
     before: str = typer.Option(..., "--before", help="ISO 8601: delete events created before"),
     batch_size: int = typer.Option(1000, min=1, help="events deleted per transaction"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="count what would go, delete nothing"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Delete events created before a date (export them first to keep an archive)."""
-    cutoff = _datetime(before, option="--before")
-    assert cutoff is not None
-    deleted = _run(lambda db: purge_before(db=db, before=cutoff, batch_size=batch_size))
-    typer.echo(f"deleted {deleted} events created before {cutoff.isoformat()}")
+    """Delete events created before a date (export them first to keep an archive).
+
+    On a terminal it shows how many events would go and asks first (--yes skips that);
+    without a terminal (scripts, cron) it deletes without asking.
+    """
+    from app.events.retention import count_before, purge_before
+    from db.types import format_datetime
+
+    cutoff = parse_time(before, option="--before")
+    shown = format_datetime(cutoff)
+    if dry_run or (not yes and sys.stdin.isatty()):
+        count = run_with_database(lambda db: count_before(db=db, before=cutoff))
+        if dry_run:
+            emit(
+                {"wouldDelete": count, "before": shown},
+                f"would delete {count} events created before {shown}",
+                as_json=as_json,
+            )
+            return
+        typer.confirm(f"delete {count} events created before {shown}?", abort=True, err=True)
+    deleted = run_with_database(
+        lambda db: purge_before(db=db, before=cutoff, batch_size=batch_size)
+    )
+    emit(
+        {"deleted": deleted, "before": shown},
+        f"deleted {deleted} events created before {shown}",
+        as_json=as_json,
+    )

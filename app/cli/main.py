@@ -1,4 +1,8 @@
-"""The ``eventgraph`` command: serve, migrate, schema, and the admin sub-commands."""
+"""The ``eventgraph`` command: serve, migrate, schema, and the admin sub-commands.
+
+Command modules import only typer at module level (services, database and server modules
+are imported when a command runs), so ``eventgraph --help`` answers quickly.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from app.cli.archive import export_command, import_command, purge_command
 from app.cli.seed import seed_command
 from app.cli.serve import migrate_command, schema_command, serve_command
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Eventgraph event store")
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,  # plain help: rich formatting alone costs more than the rest
+    help="Eventgraph event store",
+)
 cli.command("serve")(serve_command)
 cli.command("migrate")(migrate_command)
 cli.command("schema")(schema_command)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
 import typer
 
-from app.settings import Settings
-from db.database import Database
-from db.migrate import upgrade
-from db.seed import SeedConflictError, seed_benchmark, seed_demo
+from app.cli.common import JSON_OPTION, emit, fail, run_with_database
 
 PG_DEFAULT_EVENTS = 1_000_000
 SQLITE_DEFAULT_EVENTS = 10_000
@@ -29,28 +25,29 @@ def seed_command(
     replace: bool = typer.Option(
         False, "--replace", help="delete existing events, channels and workspaces first"
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Migrate, then fill the database with benchmark data or a few demo events."""
-    settings = Settings()
-    upgrade(settings.database_url)
-    if events is None:
-        events = PG_DEFAULT_EVENTS if settings.is_postgres else SQLITE_DEFAULT_EVENTS
-    started = time.monotonic()
-    try:
-        count = asyncio.run(_run(settings, events=events, demo=demo, replace=replace))
-    except SeedConflictError as exc:
-        typer.echo(f"error: {exc}" + ("" if demo else " (use --replace)"), err=True)
-        raise typer.Exit(1) from exc
-    elapsed = time.monotonic() - started
-    what = "demo events" if demo else "events in 50 workspaces and 200 channels"
-    typer.echo(f"seeded {count:,} {what} in {elapsed:.1f} s")
+    from db.database import Database
+    from db.seed import SeedConflictError, seed_benchmark, seed_demo
 
-
-async def _run(settings: Settings, *, events: int, demo: bool, replace: bool) -> int:
-    db = Database(settings.database_url, pool_size=2)
-    try:
+    async def run(db: Database) -> int:
         if demo:
             return await seed_demo(db, datetime.now(UTC))
-        return await seed_benchmark(db, events, replace=replace)
-    finally:
-        await db.dispose()
+        size = events or (
+            PG_DEFAULT_EVENTS if db.dialect == "postgresql" else SQLITE_DEFAULT_EVENTS
+        )
+        return await seed_benchmark(db, size, replace=replace)
+
+    started = time.monotonic()
+    try:
+        count = run_with_database(run, pool_size=2)
+    except SeedConflictError as exc:
+        fail(f"{exc}" + ("" if demo else " (use --replace)"))
+    elapsed = time.monotonic() - started
+    what = "demo events" if demo else "events in 50 workspaces and 200 channels"
+    emit(
+        {"seeded": count, "demo": demo, "seconds": round(elapsed, 3)},
+        f"seeded {count:,} {what} in {elapsed:.1f} s",
+        as_json=as_json,
+    )

@@ -1,4 +1,7 @@
-"""``eventgraph serve`` (migrates first), ``migrate`` and ``schema``."""
+"""``eventgraph serve`` (migrates first), ``migrate`` and ``schema``.
+
+The heavy modules are imported inside the commands so that ``--help`` starts quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,13 @@ import os
 from pathlib import Path
 
 import typer
-import uvicorn
-
-from app.observability.logging import logging_config
-from app.settings import Settings
-from db.migrate import upgrade
 
 
 def migrate_command() -> None:
     """Apply database migrations up to the newest revision."""
+    from app.settings import Settings
+    from db.migrate import upgrade
+
     settings = Settings()
     upgrade(settings.database_url)
     typer.echo("database is up to date")
@@ -26,6 +27,12 @@ def serve_command(
     workers: int = typer.Option(1, min=1, help="worker processes"),
 ) -> None:
     """Migrate the database, then serve HTTP, GraphQL and WebSocket."""
+    import uvicorn
+
+    from app.observability.logging import logging_config
+    from app.settings import Settings
+    from db.migrate import upgrade
+
     if host is not None:
         os.environ["EVENTGRAPH_HOST"] = host
     if port is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from app.errors import BadInput
+from app.events.manifest import Manifest, is_manifest, parse_manifest, restore_manifest
 from app.events.read import EventRow
 from db.database import Database
 from db.query.ast import TRUE, Filter
@@ -86,28 +87,32 @@ class ImportResult:
     channels_created: int = 0
 
 
-def parse_line(line: bytes | str, *, number: int) -> dict[str, Any]:
-    """An archive line as an ``events`` row; a ``BadInput`` naming the line otherwise."""
-    path = f"line {number}"
+def _load_line(line: bytes | str, *, path: str) -> Any:
     try:
-        obj = orjson.loads(line)
+        return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise BadInput(f"line {number} is not valid JSON", path=path) from exc
+        raise BadInput("not valid JSON", path=path) from exc
+
+
+def parse_line(line: bytes | str, *, number: int) -> dict[str, Any]:
+    """An archive line as an ``events`` row; a ``BadInput`` whose path names the line."""
+    path = f"line {number}"
+    obj = _load_line(line, path=path)
     if not isinstance(obj, dict):
-        raise BadInput(f"line {number} is not a JSON object", path=path)
+        raise BadInput("not a JSON object", path=path)
     if "\\u0000" in (line.decode() if isinstance(line, bytes) else line):
         # PostgreSQL cannot store NUL in text or jsonb; refuse it rather than fail midway.
-        raise BadInput(f"line {number} contains a NUL (\\u0000) character", path=path)
+        raise BadInput("contains a NUL (\\u0000) character", path=path)
     for name in _REQUIRED:
         if not isinstance(obj.get(name), str) or not obj[name]:
-            raise BadInput(f"line {number}: {name} must be a non-empty string", path=path)
+            raise BadInput(f"{name} must be a non-empty string", path=path)
     for name in _OPTIONAL_TEXT:
         if obj.get(name) is not None and not isinstance(obj[name], str):
-            raise BadInput(f"line {number}: {name} must be a string or null", path=path)
+            raise BadInput(f"{name} must be a string or null", path=path)
     try:
         created = datetime.fromisoformat(obj["createdAt"])
     except ValueError as exc:
-        raise BadInput(f"line {number}: createdAt is not an ISO 8601 time", path=path) from exc
+        raise BadInput("createdAt is not an ISO 8601 time", path=path) from exc
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     row = {column: obj.get(name) for name, column in EVENT_FIELDS}
@@ -125,16 +130,25 @@ async def import_events(
 ) -> ImportResult:
     """Restore an NDJSON archive: ids, timestamps, parents, publisher and meta as written.
 
-    Re-importing skips ids already stored. Missing workspaces and channels are created
-    (channels private by default, so nothing becomes public by accident). Each batch
-    takes new commit positions from the publish counter, in file order.
+    A manifest first line (``export --with-metadata``) restores workspaces and channels as
+    they were. Re-importing skips ids already stored. Workspaces and channels still missing
+    are created named after their id (channels private by default, so nothing becomes
+    public by accident). Each batch takes new commit positions from the publish counter,
+    in file order.
     """
     result = ImportResult()
     batch: list[dict[str, Any]] = []
     in_batch: set[str] = set()
+    first = True
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if first:
+            first = False
+            head = _load_line(line, path=f"line {number}")
+            if is_manifest(head):
+                await _restore(db, parse_manifest(head, path=f"line {number}"), result)
+                continue
         row = parse_line(line, number=number)
         if row["id"] in in_batch:  # earlier batches are caught by the stored-id check
             result.skipped += 1
@@ -153,6 +167,13 @@ async def import_events(
     return result
 
 
+async def _restore(db: Database, manifest: Manifest, result: ImportResult) -> None:
+    async with db.transaction() as conn:
+        workspaces, channels = await restore_manifest(conn, manifest)
+    result.workspaces_created += workspaces
+    result.channels_created += channels
+
+
 async def _import_batch(
     db: Database, batch: list[dict[str, Any]], result: ImportResult, *, private_channels: bool
 ) -> None:
@@ -163,14 +184,27 @@ async def _import_batch(
         result.skipped += len(batch) - len(fresh)
         if not fresh:
             return
-        result.workspaces_created += await archive_repo.ensure_workspaces(
-            conn, (row["workspace_id"] for row in fresh), now=now
+        result.workspaces_created += await archive_repo.insert_missing_workspaces(
+            conn,
+            [
+                {"id": row["workspace_id"], "name": row["workspace_id"], "created_at": now}
+                for row in fresh
+            ],
         )
-        channels: dict[str, str] = {}
-        for row in fresh:
-            channels.setdefault(row["channel_id"], row["workspace_id"])
-        result.channels_created += await archive_repo.ensure_channels(
-            conn, channels, now=now, private=private_channels
+        result.channels_created += await archive_repo.insert_missing_channels(
+            conn,
+            [
+                {
+                    "id": row["channel_id"],
+                    "name": row["channel_id"],
+                    "workspace_id": row["workspace_id"],
+                    "private": private_channels,
+                    "strict_types": False,
+                    "schemas": {},
+                    "created_at": now,
+                }
+                for row in fresh
+            ],
         )
         first = await archive_repo.reserve_positions(conn, len(fresh))
         await archive_repo.insert_events(

@@ -15,6 +15,12 @@ logger = logging.getLogger("eventgraph.retention")
 PURGE_EVERY_SECONDS = 3600.0
 
 
+async def count_before(*, db: Database, before: datetime) -> int:
+    """How many events ``purge_before`` would delete now."""
+    async with db.read() as conn:
+        return await archive_repo.count_created_before(conn, before=before)
+
+
 async def purge_before(*, db: Database, before: datetime, batch_size: int = 1000) -> int:
     """Delete every event created before ``before``; returns how many went.
 

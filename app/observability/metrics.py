@@ -18,6 +18,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -81,11 +82,33 @@ def render_metrics() -> tuple[bytes, str]:
 
 
 def _route_template(scope: Scope) -> str:
+    """The template of the route that served ``scope``; ``unmatched`` only for a real 404.
+
+    FastAPI routes (and the fast paths answering for them) record themselves in
+    ``scope["route"]``; plain Starlette routes (``/openapi.json``, ``/docs``) do not, so they
+    are looked up here, a route matching the path but not the method (a 405) included.
+    """
     route: Any = scope.get("route")
+    if route is None:
+        route = _find_route(scope)
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if isinstance(path, str) and path:
         return scope.get("root_path", "") + path if path.startswith("/") else path
     return "unmatched"
+
+
+def _find_route(scope: Scope) -> Route | None:
+    app: Any = scope.get("app")
+    partial: Route | None = None
+    for route in getattr(app, "routes", ()):
+        if not isinstance(route, Route):
+            continue
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial
 
 
 class MetricsMiddleware:

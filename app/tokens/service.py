@@ -10,14 +10,13 @@ from ulid import ULID
 from app.auth.principal import Principal, require_admin
 from app.auth.tokens import forget, hash_secret, new_secret
 from app.errors import BadInput, NotFound
+from app.tokens.kinds import TOKEN_KINDS
 from app.workspaces.service import validate_name
 from db.database import Database
 from db.repositories import channels as channel_repo
 from db.repositories import tokens as token_repo
 from db.repositories import workspaces as workspace_repo
 from db.repositories.tokens import TokenRow
-
-TOKEN_KINDS = ("admin", "publish", "subscribe")
 
 __all__ = ["TOKEN_KINDS", "TokenRow", "create_token", "list_tokens", "revoke_token"]
 

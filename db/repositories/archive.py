@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from db.database import ReadConn, WriteConn
 from db.query.ast import Filter
@@ -53,50 +53,46 @@ async def existing_event_ids(conn: WriteConn, ids: Sequence[str]) -> set[str]:
     return {row[0] for row in result}
 
 
-async def ensure_workspaces(conn: WriteConn, ids: Iterable[str], *, now: datetime) -> int:
-    """Create the workspaces among ``ids`` that do not exist (named after their id)."""
-    wanted = sorted(set(ids))
-    if not wanted:
+async def insert_missing_workspaces(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert the complete workspace rows whose id is not stored yet; returns how many."""
+    return await _insert_missing(conn, workspaces_table, rows)
+
+
+async def insert_missing_channels(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert the complete channel rows whose id is not stored yet; returns how many."""
+    return await _insert_missing(conn, channels_table, rows)
+
+
+async def _insert_missing(conn: WriteConn, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    by_id = {row["id"]: row for row in rows}
+    if not by_id:
         return 0
-    result = await conn.execute(
-        select(workspaces_table.c.id).where(workspaces_table.c.id.in_(wanted))
-    )
-    missing = sorted(set(wanted) - {row[0] for row in result})
+    result = await conn.execute(select(table.c.id).where(table.c.id.in_(sorted(by_id))))
+    missing = sorted(set(by_id) - {row[0] for row in result})
     if missing:
-        await conn.execute(
-            insert(workspaces_table),
-            [{"id": ws, "name": ws, "created_at": now} for ws in missing],
-        )
+        await conn.execute(insert(table), [dict(by_id[key]) for key in missing])
     return len(missing)
 
 
-async def ensure_channels(
-    conn: WriteConn, channels: Mapping[str, str], *, now: datetime, private: bool
-) -> int:
-    """Create the channels (id → workspace id) that do not exist, named after their id."""
-    if not channels:
-        return 0
-    result = await conn.execute(
-        select(channels_table.c.id).where(channels_table.c.id.in_(sorted(channels)))
-    )
-    missing = sorted(set(channels) - {row[0] for row in result})
-    if missing:
-        await conn.execute(
-            insert(channels_table),
-            [
-                {
-                    "id": channel_id,
-                    "name": channel_id,
-                    "workspace_id": channels[channel_id],
-                    "private": private,
-                    "strict_types": False,
-                    "schemas": {},
-                    "created_at": now,
-                }
-                for channel_id in missing
-            ],
-        )
-    return len(missing)
+async def workspaces_and_channels(
+    conn: ReadConn, *, workspace_id: str | None, channel_id: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The channels selected by the optional ids and the workspaces holding them (plus the
+    selected workspace itself when it has no channel), both ordered by id."""
+    channels = select(channels_table).order_by(channels_table.c.id)
+    if workspace_id is not None:
+        channels = channels.where(channels_table.c.workspace_id == workspace_id)
+    if channel_id is not None:
+        channels = channels.where(channels_table.c.id == channel_id)
+    channel_rows = [dict(row) for row in (await conn.execute(channels)).mappings()]
+    wanted = {row["workspace_id"] for row in channel_rows}
+    if workspace_id is not None and channel_id is None:
+        wanted.add(workspace_id)
+    workspaces = select(workspaces_table).order_by(workspaces_table.c.id)
+    if workspace_id is not None or channel_id is not None:
+        workspaces = workspaces.where(workspaces_table.c.id.in_(sorted(wanted)))
+    workspace_rows = [dict(row) for row in (await conn.execute(workspaces)).mappings()]
+    return workspace_rows, channel_rows
 
 
 async def reserve_positions(conn: WriteConn, count: int) -> int:
@@ -116,6 +112,13 @@ async def insert_events(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> N
     """Insert complete event rows (``seq`` included) as given."""
     if rows:
         await conn.execute(insert(events_table), [dict(row) for row in rows])
+
+
+async def count_created_before(conn: ReadConn, *, before: datetime) -> int:
+    """How many events were created before ``before`` (what a purge would delete)."""
+    statement = select(func.count()).select_from(events_table)
+    result = await conn.execute(statement.where(events_table.c.created_at < before))
+    return int(result.scalar_one())
 
 
 async def delete_created_before(conn: WriteConn, *, before: datetime, limit: int) -> int:

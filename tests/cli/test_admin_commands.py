@@ -35,7 +35,9 @@ def test_create_workspace_channel_and_token(
 ) -> None:
     result = runner.invoke(cli, ["workspace", "create", "--name", "Acme Corp"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "acme-corp"
+    assert result.stdout == "created workspace acme-corp (Acme Corp)\n"
+    result = runner.invoke(cli, ["workspace", "create", "--name", "Beta", "--json"])
+    assert json.loads(result.stdout)["id"] == "beta"
 
     schemas = tmp_path / "schemas.json"
     schemas.write_text(json.dumps({"order.placed": {"type": "object"}}))
@@ -44,7 +46,7 @@ def test_create_workspace_channel_and_token(
         [
             "channel", "create", "--id", "orders", "--name", "Orders",
             "--workspace", "acme-corp", "--private", "--strict-types",
-            "--schemas-file", str(schemas),
+            "--schemas-file", str(schemas), "--json",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -57,11 +59,14 @@ def test_create_workspace_channel_and_token(
         cli,
         [
             "token", "create", "--name", "svc", "--kind", "publish", "--channel", "orders",
-            "--publisher-id", "svc", "--expires-at", "2999-01-01T00:00:00Z",
+            "--publisher-id", "svc", "--expires-at", "2999-01-01T00:00:00Z", "--json",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    secret = result.stdout.strip()
+    token = json.loads(result.stdout)
+    assert token["channelIds"] == ["orders"]
+    assert token["expiresAt"] == "2999-01-01T00:00:00.000Z"
+    secret = token["secret"]
     assert secret.startswith("eg_")
     kind, channels, publisher = asyncio.run(_principal(database_url, secret))
     assert (kind, channels, publisher) == ("publish", frozenset({"orders"}), "svc")
@@ -79,3 +84,17 @@ def test_errors_exit_non_zero(runner: CliRunner) -> None:
         cli, ["token", "create", "--name", "t", "--kind", "admin", "--expires-at", "soon"]
     )
     assert result.exit_code != 0
+
+
+def test_human_output_by_default(runner: CliRunner) -> None:
+    runner.invoke(cli, ["workspace", "create", "--id", "acme", "--name", "Acme"])
+    result = runner.invoke(
+        cli, ["channel", "create", "--id", "news", "--name", "News", "--workspace", "acme"]
+    )
+    assert result.stdout == "created public channel news (News) in workspace acme\n"
+    result = runner.invoke(
+        cli, ["token", "create", "--name", "reader", "--kind", "subscribe", "--channel", "news"]
+    )
+    first, second = result.stdout.splitlines()
+    assert first.startswith("created subscribe token ")
+    assert second.startswith("secret (shown only once): eg_")

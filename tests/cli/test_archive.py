@@ -159,7 +159,7 @@ def test_import_rejects_a_bad_line_without_a_traceback(database_url: str, tmp_pa
     bad.write_text('{"id": "x"}\n')
     result = runner.invoke(cli, ["import", str(bad)], env={"EVENTGRAPH_DATABASE_URL": database_url})
     assert result.exit_code == 1
-    assert "line 1" in result.output
+    assert result.stderr == "error: line 1: channelId must be a non-empty string\n"
 
 
 def test_purge_deletes_only_older_events(database_url: str) -> None:
@@ -170,3 +170,137 @@ def test_purge_deletes_only_older_events(database_url: str) -> None:
     result = _invoke(database_url, "purge", "--before", future, "--batch-size", "3")
     assert "deleted 4 events" in result.output
     assert asyncio.run(_seqs(database_url)) == []
+
+
+def test_import_reads_gzip_on_standard_input(
+    database_url: str, second_url: str, tmp_path: Path
+) -> None:
+    asyncio.run(_seed(database_url))
+    archive = tmp_path / "a.ndjson"
+    _invoke(database_url, "export", "--output", str(archive))
+    result = runner.invoke(
+        cli,
+        ["import", "-", "--json"],
+        input=gzip.compress(archive.read_bytes()),
+        env={"EVENTGRAPH_DATABASE_URL": second_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout) == {
+        "imported": 4,
+        "skipped": 0,
+        "workspacesCreated": 1,
+        "channelsCreated": 2,
+    }
+    plain = runner.invoke(
+        cli,
+        ["import", "-"],
+        input=archive.read_bytes(),
+        env={"EVENTGRAPH_DATABASE_URL": second_url},
+    )
+    assert "imported 0 events, skipped 4" in plain.stdout
+
+
+async def _channels(url: str) -> dict[str, tuple[Any, ...]]:
+    from sqlalchemy import select
+
+    from db.tables import channels_table, workspaces_table
+
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            c, w = channels_table.c, workspaces_table.c
+            result = await conn.execute(
+                select(
+                    c.id, c.name, c.private, c.strict_types, c.schemas, c.created_at, w.name
+                ).join(workspaces_table, w.id == c.workspace_id)
+            )
+            return {row[0]: tuple(row[1:]) for row in result}
+    finally:
+        await db.dispose()
+
+
+def test_export_with_metadata_restores_workspaces_and_channels(
+    database_url: str, second_url: str, tmp_path: Path
+) -> None:
+    asyncio.run(_seed(database_url))
+    archive = tmp_path / "a.ndjson.gz"
+    _invoke(database_url, "export", "--with-metadata", "-o", str(archive))
+    manifest = orjson.loads(gzip.decompress(archive.read_bytes()).splitlines()[0])
+    assert manifest["eventgraphManifest"] == 1
+    assert [ch["id"] for ch in manifest["channels"]] == ["market", "secret"]
+    assert manifest["workspaces"][0] == {
+        "id": "acme",
+        "name": "Acme",
+        "createdAt": manifest["workspaces"][0]["createdAt"],
+    }
+    result = _invoke(second_url, "import", str(archive))
+    assert "imported 4 events" in result.stdout
+    assert "created 1 workspaces, 2 channels" in result.stdout
+    restored = asyncio.run(_channels(second_url))
+    assert restored == asyncio.run(_channels(database_url))
+    assert restored["market"][:2] == ("Market", False)  # public, as it was
+    assert restored["secret"][-1] == "Acme"
+
+    only = tmp_path / "secret.ndjson"
+    _invoke(database_url, "export", "--with-metadata", "--channel", "secret", "-o", str(only))
+    manifest = orjson.loads(only.read_bytes().splitlines()[0])
+    assert [ch["id"] for ch in manifest["channels"]] == ["secret"]
+    assert [ws["id"] for ws in manifest["workspaces"]] == ["acme"]
+
+
+def test_import_rejects_a_bad_manifest(database_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"eventgraphManifest": 1, "channels": [{"id": "x"}]}\n')
+    result = runner.invoke(cli, ["import", str(bad)], env={"EVENTGRAPH_DATABASE_URL": database_url})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: line 1.channels[0]: name is missing or mistyped")
+
+
+def test_purge_dry_run_counts_and_deletes_nothing(database_url: str) -> None:
+    asyncio.run(_seed(database_url))
+    future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    result = _invoke(database_url, "purge", "--before", future, "--dry-run", "--json")
+    assert orjson.loads(result.stdout)["wouldDelete"] == 4
+    assert len(asyncio.run(_seqs(database_url))) == 4
+
+
+def _purge_on_a_terminal(url: str, answer: bytes, *extra: str) -> tuple[int, str]:
+    """Run ``eventgraph purge`` with a pseudo-terminal as standard input."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "eventgraph"), "purge", "--before", future, *extra],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "EVENTGRAPH_DATABASE_URL": url},
+    )
+    os.close(secondary)
+    os.write(primary, answer)
+    output, _ = process.communicate(timeout=60)
+    os.close(primary)
+    return process.returncode, output.decode()
+
+
+def test_purge_asks_on_a_terminal(database_url: str) -> None:
+    asyncio.run(_seed(database_url))
+    code, output = _purge_on_a_terminal(database_url, b"n\n")
+    assert code == 1
+    assert "delete 4 events created before" in output
+    assert len(asyncio.run(_seqs(database_url))) == 4
+    code, output = _purge_on_a_terminal(database_url, b"y\n")
+    assert code == 0, output
+    assert "deleted 4 events" in output
+    assert asyncio.run(_seqs(database_url)) == []
+
+
+def test_purge_yes_skips_the_question(database_url: str) -> None:
+    asyncio.run(_seed(database_url))
+    code, output = _purge_on_a_terminal(database_url, b"", "--yes")
+    assert code == 0, output
+    assert "deleted 4 events" in output

@@ -11,9 +11,11 @@ import db.repositories
 
 # Public coroutines that read no event the caller sees, with the reason.
 NOT_EVENT_READS = {
+    "archive.count_created_before": "purge --dry-run: a count for the admin CLI",
     "archive.delete_created_before": "retention purge (admin, deletes)",
-    "archive.ensure_channels": "import bookkeeping (admin, writes)",
-    "archive.ensure_workspaces": "import bookkeeping (admin, writes)",
+    "archive.insert_missing_channels": "import bookkeeping (admin, writes)",
+    "archive.insert_missing_workspaces": "import bookkeeping (admin, writes)",
+    "archive.workspaces_and_channels": "archive manifest: no events, admin export",
     "archive.existing_event_ids": "import idempotency: ids only, admin import",
     "archive.insert_events": "write",
     "archive.reserve_positions": "write",

@@ -43,3 +43,29 @@ async def test_metrics_count_graphql_operations_on_both_execution_paths(api: Api
     assert 'operation="FastOne",outcome="ok",type="query"' in series
     assert 'operation="GeneralOne",outcome="ok",type="query"' in series
     assert 'operation="Broken",outcome="error",type="query"' in series
+
+
+async def test_metrics_label_every_served_route_by_template(api: Api) -> None:
+    await api.http.get("/openapi.json")
+    await api.http.get("/docs")
+    await api.graphql("query Broken { nope }")
+    await api.ok("query FastOne { events(first: 1) { nodes { id } } }")
+    await api.http.get("/api/v1/channels/nope/events/01HZQX5K9V6BMRJ3WYAT0GN1PH")
+    await api.http.get("/v1/admin/events/replay")
+    await api.http.get("/no/such/route")
+    text = (await api.http.get("/metrics")).text
+    series = [
+        line.split("{", 1)[1].rsplit("} ", 1)[0]
+        for line in text.splitlines()
+        if line.startswith("eventgraph_http_requests_total{")
+    ]
+    assert 'method="GET",route="/openapi.json",status="200"' in series
+    assert 'method="GET",route="/docs",status="200"' in series
+    assert 'method="POST",route="/graphql",status="200"' in series
+    assert (
+        'method="GET",route="/api/v1/channels/{channelId}/events/{eventId}",status="404"' in series
+    )
+    assert 'method="GET",route="/v1/admin/events/replay",status="405"' in series
+    unmatched = [s for s in series if 'route="unmatched"' in s]
+    assert unmatched
+    assert all(s.endswith('status="404"') for s in unmatched), unmatched

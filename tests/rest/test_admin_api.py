@@ -206,3 +206,10 @@ async def test_replay_service_calls_the_delivery_hook(world: World, database_url
         assert [(e.event_id, e.error) for e in result.errors] == [(hidden["id"], "Event not found")]
     finally:
         await db.dispose()
+
+
+async def test_replay_answers_405_to_other_methods(world: World) -> None:
+    response = await world.api.http.get("/v1/admin/events/replay", headers=ADMIN)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

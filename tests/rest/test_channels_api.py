@@ -36,6 +36,9 @@ async def test_publish_single_as_documented(world: World) -> None:
         "id",
         "channel_id",
         "type",
+        "subject_id",
+        "user_id",
+        "parent_id",
         "data",
         "publisher_id",
         "publisher_name",
@@ -263,8 +266,38 @@ async def test_delete(world: World) -> None:
     ok = await http.delete(url, headers=bearer(world.tokens["agent"]))
     assert ok.status_code == 204
     assert ok.content == b""
-    assert (await http.delete(url, headers=ADMIN)).status_code == 404
-    assert (await http.get(url)).status_code == 404
+    gone_delete = await http.delete(url, headers=ADMIN)
+    gone_get = await http.get(url)
+    assert gone_delete.status_code == gone_get.status_code == 404
+    assert gone_delete.json()["error"]["path"] == gone_get.json()["error"]["path"] == "eventId"
+
+
+async def test_publish_answers_with_every_field_it_stored(world: World) -> None:
+    http = world.api.http
+    parent = await world.publish("market", {"data": 1}, token=world.tokens["agent"])
+    sent = {"data": 2, "subject_id": "order-7", "user_id": "u-1", "parent_id": parent["id"]}
+    child = await world.publish("market", sent, token=world.tokens["agent"])
+    assert {k: child[k] for k in ("subject_id", "user_id", "parent_id")} == {
+        "subject_id": "order-7",
+        "user_id": "u-1",
+        "parent_id": parent["id"],
+    }
+    assert parent["parent_id"] is None
+    fetched = await http.get(f"/api/v1/channels/market/events/{child['id']}")
+    assert fetched.json() == child
+
+
+async def test_camel_case_field_is_told_the_api_is_snake_case(world: World) -> None:
+    response = await world.api.http.post(
+        "/api/v1/channels/market/events",
+        json={"events": [{"data": 1}, {"data": 2, "parentId": "x"}]},
+        headers=bearer(world.tokens["agent"]),
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["path"] == "events[1].parentId"
+    assert "snake_case" in error["message"]
+    assert "'parent_id'" in error["message"]
 
 
 async def test_concurrent_publishers_poller_sees_each_event_once(world: World) -> None:
