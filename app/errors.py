@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 RETRY_AFTER_SECONDS = "1"
 """``Retry-After`` of every 503 (busy or unavailable database)."""
 
@@ -16,6 +18,11 @@ class EventgraphError(Exception):
         super().__init__(message)
         self.message = message
         self.path = path
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """Extra GraphQL ``extensions`` (beyond ``code`` and ``path``)."""
+        return {}
 
 
 class BadInput(EventgraphError):
@@ -51,3 +58,24 @@ class PayloadTooLarge(EventgraphError):
 class ServiceUnavailable(EventgraphError):
     code = "SERVICE_UNAVAILABLE"
     http_status = 503
+
+
+class SlowConsumer(EventgraphError):
+    """A stream subscriber fell further behind than its queue allows.
+
+    ``resume_after`` is the id to pass as ``after`` (GraphQL) or ``Last-Event-ID`` (SSE)
+    to continue without a gap; None when nothing was delivered and no position was known.
+    """
+
+    code = "SLOW_CONSUMER"
+    http_status = 409
+
+    def __init__(self, resume_after: str | None) -> None:
+        super().__init__(
+            "the subscriber fell too far behind and was ended; resume after the id given"
+        )
+        self.resume_after = resume_after
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"resumeAfter": self.resume_after}

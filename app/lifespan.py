@@ -1,4 +1,4 @@
-"""Start and stop what a process owns: the database engines (later also broadcast)."""
+"""Start and stop what a process owns: the database engines, the realtime hub and bus."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from app.events.delivery import Delivery
 from app.events.idempotency import start_prune_task
 from app.events.retention import start_retention_task
+from app.realtime.bus import create_bus
+from app.realtime.hub import Hub
+from app.realtime.target import RealtimeTarget
 from app.settings import Settings
 from app.state import AppState
 from db.database import Database
@@ -39,8 +42,11 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             statement_timeout_ms=settings.statement_timeout_ms,
         )
-        state = AppState(settings=settings, db=db, delivery=Delivery())
+        hub = Hub(db=db, bus=create_bus(settings, db), settings=settings)
+        delivery = Delivery(targets=(RealtimeTarget(hub),))
+        state = AppState(settings=settings, db=db, delivery=delivery, hub=hub)
         app.state.eventgraph = state
+        await hub.start()
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         prune = start_prune_task(db)
         _tune_gc()
@@ -52,6 +58,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
                     task.cancel()
                     with suppress(asyncio.CancelledError):
                         await task
+            await hub.stop()
             await db.dispose()
 
     return lifespan

@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     )
     broadcast_url: str | None = Field(
         None,
-        description="memory://, redis://host:port or postgres://...; default: memory on SQLite,"
-        " LISTEN/NOTIFY on the same database on PostgreSQL",
+        description="Wake-up bus between processes: memory://, redis://host:port or"
+        " postgresql://...; default: memory on SQLite, LISTEN/NOTIFY on the event database"
+        " on PostgreSQL. It carries positions and ids only (docs/realtime.md)",
     )
     host: str = Field("127.0.0.1", description="Address `eventgraph serve` binds to")
     port: int = Field(8000, description="Port `eventgraph serve` binds to")
@@ -60,6 +61,33 @@ class Settings(BaseSettings):
         " connection read (docs/graphql.md); past it 400 BAD_USER_INPUT",
     )
     log_level: str = Field("INFO", description="Root log level")
+    stream_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often the realtime tail reads new events without a wake-up: the"
+        " latency bound when a notification is lost (and across SQLite worker processes)",
+    )
+    stream_queue_size: int = Field(
+        1000,
+        ge=1,
+        description="Events buffered per subscriber; past it the subscriber is ended with"
+        " SLOW_CONSUMER and the id to resume after",
+    )
+    stream_auth_check_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often running subscriptions re-check their token (revoked/expired)",
+    )
+    bus_check_seconds: float = Field(
+        1.0, gt=0, description="Probe interval of the broadcast connection (dead within ~3x)"
+    )
+    ws_ping_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="WebSocket ping interval and timeout: a vanished client is dropped after"
+        " at most twice this",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.events.delivery import Delivery
+from app.realtime.hub import Hub
 from app.settings import Settings
 from db.database import Database
 
@@ -15,6 +16,7 @@ class AppState:
     settings: Settings
     db: Database
     delivery: Delivery
+    hub: Hub
 
 
 def app_state(holder: Any) -> AppState:

@@ -53,7 +53,7 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
     """
     for cause in _cause_chain(error.original_error):
         if isinstance(cause, EventgraphError):
-            extensions: dict[str, Any] = {"code": cause.code}
+            extensions: dict[str, Any] = {"code": cause.code, **cause.extensions}
             if cause.path is not None:
                 extensions["path"] = cause.path
             return _with(error, cause.message, extensions)

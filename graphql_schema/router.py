@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from fastapi import Depends
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app.auth.credentials import SESSION_COOKIE, request_secret
@@ -21,6 +25,17 @@ from db.database import DatabaseUnavailable
 from graphql_schema.context import Context
 from graphql_schema.graphiql import graphiql_asset, graphiql_page
 from graphql_schema.schema import schema
+
+
+def _presented_secret(connection: HTTPConnection) -> str | None:
+    """The secret of the upgrade request, or None (absent or malformed)."""
+    try:
+        return request_secret(
+            authorization=connection.headers.get("authorization"),
+            session_cookie=connection.cookies.get(SESSION_COOKIE),
+        )
+    except EventgraphError:
+        return None
 
 
 async def resolve_principal(
@@ -46,7 +61,19 @@ async def resolve_principal(
     return principal, None
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """Every WebSocket message as a text frame: graphql-ws clients reject binary ones."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class EventgraphRouter(GraphQLRouter[Context, None]):
+    websocket_adapter_class = TextFrames
+
     def encode_json(self, data: object) -> bytes:
         # Results hold only JSON-native values (scalars are serialised already).
         return orjson.dumps(data)
@@ -61,12 +88,16 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
     async def get_context(connection: HTTPConnection) -> Context:
         state = app_state(connection)
         principal, error = await resolve_principal(connection, settings)
+        websocket = isinstance(connection, WebSocket)
         return Context(
             settings=state.settings,
             db=state.db,
             delivery=state.delivery,
+            hub=state.hub,
             principal=principal,
             auth_error=error,
+            secret=_presented_secret(connection) if websocket else None,
+            websocket=websocket,
         )
 
     context_dependency: Any = Depends(get_context)
@@ -83,6 +114,8 @@ def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
         graphql_ide="graphiql",
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        keep_alive=True,  # legacy graphql-ws "ka" messages
+        keep_alive_interval=settings.ws_ping_seconds,
     )
     router.add_api_route("/assets/{name}", graphiql_asset, include_in_schema=False)
     return router

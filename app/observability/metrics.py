@@ -52,6 +52,42 @@ DB_POOL_IN_USE = Gauge(
 DB_POOL_SIZE = Gauge(
     "eventgraph_db_pool_size", "Configured size of the read pool", registry=REGISTRY
 )
+STREAM_SUBSCRIBERS = Gauge(
+    "eventgraph_stream_subscribers",
+    "Open event streams by transport (websocket = GraphQL subscription, sse)",
+    ["transport"],
+    registry=REGISTRY,
+)
+STREAM_FANNED_OUT = Counter(
+    "eventgraph_stream_events_fanned_out",
+    "Events queued to stream subscribers (one per event and subscriber), by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+STREAM_SLOW_CONSUMERS = Counter(
+    "eventgraph_stream_slow_consumer_disconnects",
+    "Streams ended with SLOW_CONSUMER because their queue was full",
+    registry=REGISTRY,
+)
+STREAM_LATENCY = Histogram(
+    "eventgraph_stream_delivery_latency_seconds",
+    "From an event's createdAt (set in the publishing transaction) to its hand-over to the"
+    " subscriber's transport, live events only",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+BUS_CONNECTED = Gauge(
+    "eventgraph_bus_connected",
+    "1 while the broadcast bus connection is up, by backend",
+    ["bus"],
+    registry=REGISTRY,
+)
+BUS_RECONNECTS = Counter(
+    "eventgraph_bus_reconnects",
+    "Broadcast bus connections re-established after a loss, by backend",
+    ["bus"],
+    registry=REGISTRY,
+)
 
 MAX_OPERATION_NAMES = 200
 _MAX_OPERATION_NAME_LENGTH = 64

@@ -1,0 +1,1 @@
+"""Realtime: one tail per process following ``events.seq``, fanned out in memory."""

@@ -69,7 +69,7 @@ _COMPILED = OrderedDict()
 _COMPILED_SIZE = 1024
 
 
-def _scoped_filter(scope: ReadScope, f: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def scoped_filter(scope: ReadScope, f: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """The read predicate and the compiled filter. SQL expressions are immutable, so a
     page and its count (and the next request with the same filter) share one build.
 
@@ -92,7 +92,7 @@ def _base(
     group: tuple[GroupField, str] | None = None,
 ) -> list[ColumnElement[bool]]:
     e = events_table
-    clauses = list(_scoped_filter(scope, f))
+    clauses = list(scoped_filter(scope, f))
     if ids is not None:
         clauses.append(e.c.id.in_(list(ids)) if ids else false())
     if group is not None:

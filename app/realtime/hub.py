@@ -1,0 +1,223 @@
+"""The hub: ONE tail per process following ``events.seq``, fanned out in memory.
+
+Subscribers never query the database per event. The tail reads every event with a
+position above the last one it handled, in ``seq`` (commit) order, whenever it is woken
+(a local publish, a bus message) and at least every ``stream_poll_seconds``. Why this is
+gapless is written down in docs/realtime.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from app.errors import Unauthenticated
+from app.events.read import EventRow
+from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
+from app.realtime.bus import Bus
+from app.realtime.subscriber import FilterKey, Subscriber
+from app.settings import Settings
+from db.database import Database
+from db.notify import NOTIFY_LIMIT_BYTES
+from db.query.ast import Filter
+from db.query.scope import ReadScope
+from db.repositories import stream as stream_repo
+
+logger = logging.getLogger("eventgraph.realtime")
+
+TAIL_BATCH = 1000
+REPLAY_BATCH = 200
+Batch = list[tuple[EventRow, bool]]  # (row, channel is private)
+
+
+class Hub:
+    """Owns the tail task, the token check task and the set of subscribers."""
+
+    def __init__(self, *, db: Database, bus: Bus, settings: Settings) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.position = 0
+        self.position_id: str | None = None
+        self._origin = secrets.token_hex(6)
+        self._subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._replays: list[str] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.db.read() as conn:
+            self.position, self.position_id = await stream_repo.last_position(conn)
+        await self.bus.start(self._on_message)
+        self._tasks = [
+            asyncio.create_task(self._tail(), name="eventgraph-tail"),
+            asyncio.create_task(self._check_tokens(), name="eventgraph-token-check"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.bus.stop()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    # -- subscribers --------------------------------------------------------------------
+
+    def register(
+        self, *, scope: ReadScope, filter: Filter, token_id: str | None
+    ) -> tuple[Subscriber, str | None]:
+        """A new subscriber and the id at the hub's position: every event above that
+        position reaches its queue (no await between reading it and registering)."""
+        subscriber = Subscriber(
+            scope=scope,
+            filter=filter,
+            token_id=token_id,
+            limit=self.settings.stream_queue_size,
+        )
+        self._subscribers.add(subscriber)
+        return subscriber, self.position_id
+
+    def unregister(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    # -- wake-ups -------------------------------------------------------------------------
+
+    async def published(self, rows: Sequence[EventRow]) -> None:
+        """After a publish commits: read now, and wake the other processes."""
+        self._wake.set()
+        if rows:
+            await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
+
+    async def replayed(self, rows: Sequence[EventRow]) -> None:
+        """After a replay batch commits: deliver it here and in every other process."""
+        ids = [row["id"] for row in rows]
+        self._replays.extend(ids)
+        self._wake.set()
+        message: list[str] = []
+        for event_id in ids:
+            if len(" ".join(message)) + len(event_id) > NOTIFY_LIMIT_BYTES - 40:
+                await self._send(f"r {self._origin} {','.join(message)}")
+                message = []
+            message.append(event_id)
+        if message:
+            await self._send(f"r {self._origin} {','.join(message)}")
+
+    async def _send(self, message: str) -> None:
+        try:
+            await self.bus.publish(message)
+        except Exception as exc:  # the other processes' timers still find published events
+            logger.warning("broadcast publish failed (%s): %s", self.bus.name, exc)
+
+    def _on_message(self, message: str) -> None:
+        kind, _, rest = message.partition(" ")
+        origin, _, body = rest.partition(" ")
+        if origin == self._origin:
+            return
+        if kind == "r":
+            self._replays.extend(i for i in body.split(",") if i)
+        self._wake.set()
+
+    # -- the tail -------------------------------------------------------------------------
+
+    async def _tail(self) -> None:
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.stream_poll_seconds)
+            self._wake.clear()
+            try:
+                await self._catch_up()
+                await self._deliver_replays()
+            except Exception:  # a database hiccup: the next round reads from the same place
+                logger.exception("realtime tail failed; retrying")
+                await asyncio.sleep(self.settings.stream_poll_seconds)
+
+    async def _catch_up(self) -> None:
+        while True:
+            async with self.db.read() as conn:
+                rows = await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
+            if not rows:
+                return
+            batch = _split_privacy(rows)
+            subscribers = list(self._subscribers)
+            # Moved before any await: a subscriber registering from here on reads this
+            # batch as backlog, and it is not in ``subscribers``.
+            self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
+            await self._fan_out(batch, subscribers, replayed=False)
+            if len(rows) < TAIL_BATCH:
+                return
+
+    async def _deliver_replays(self) -> None:
+        while self._replays:
+            ids, self._replays = self._replays[:REPLAY_BATCH], self._replays[REPLAY_BATCH:]
+            async with self.db.read() as conn:
+                rows = await stream_repo.by_ids(conn, ids)
+            await self._fan_out(_split_privacy(rows), list(self._subscribers), replayed=True)
+
+    async def _fan_out(
+        self, batch: Batch, subscribers: list[Subscriber], *, replayed: bool
+    ) -> None:
+        hits = await self._relation_hits(batch, subscribers)
+        queued = 0
+        for row, private in batch:
+            for subscriber in subscribers:
+                if subscriber.accepts(row, private, hits):
+                    queued += 1
+                    if not subscriber.push(row, replayed):
+                        STREAM_SLOW_CONSUMERS.inc()
+        if queued:
+            STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
+
+    async def _relation_hits(
+        self, batch: Batch, subscribers: list[Subscriber]
+    ) -> dict[FilterKey, set[str]]:
+        """One statement per distinct relation filter: which ids of the batch match."""
+        wanted: dict[FilterKey, Subscriber] = {}
+        for subscriber in subscribers:
+            if subscriber.key is not None:
+                wanted.setdefault(subscriber.key, subscriber)
+        if not wanted or not batch:
+            return {}
+        ids = [row["id"] for row, _ in batch]
+        hits: dict[FilterKey, set[str]] = {}
+        async with self.db.read() as conn:
+            for key, subscriber in wanted.items():
+                hits[key] = await stream_repo.matching_ids(
+                    conn, scope=subscriber.scope, filter=subscriber.filter, ids=ids
+                )
+        return hits
+
+    # -- credentials ----------------------------------------------------------------------
+
+    async def _check_tokens(self) -> None:
+        """End the streams of tokens revoked or expired since they opened."""
+        while True:
+            await asyncio.sleep(self.settings.stream_auth_check_seconds)
+            token_ids = {s.token_id for s in self._subscribers if s.token_id is not None}
+            if not token_ids:
+                continue
+            try:
+                async with self.db.read() as conn:
+                    live = await stream_repo.live_token_ids(
+                        conn, ids=sorted(token_ids), now=datetime.now(UTC)
+                    )
+            except Exception:
+                logger.exception("token check failed; retrying")
+                continue
+            for subscriber in list(self._subscribers):
+                if subscriber.token_id is not None and subscriber.token_id not in live:
+                    subscriber.end(Unauthenticated("the token was revoked or has expired"))
+
+
+def _split_privacy(rows: list[dict[str, object]]) -> Batch:
+    return [(row, bool(row.pop(stream_repo.CHANNEL_PRIVATE))) for row in rows]

@@ -1,0 +1,106 @@
+"""The Redis bus on redis.asyncio: PUBLISH / SUBSCRIBE with a watched connection.
+
+broadcaster's Redis backend has an unbounded queue and no reconnect handling of its own;
+redis-py's automatic retries would hide a lost connection from ``/readyz`` and the metrics.
+Here retries are off: a lost or silent connection (``CLIENT KILL``, a restart) surfaces as
+an error, the bus reports it and reconnects with capped exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import suppress
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from app.realtime.bus import CHANNEL, OnMessage, record_state
+
+logger = logging.getLogger("eventgraph.realtime.bus")
+
+MAX_BACKOFF_SECONDS = 5.0
+
+
+class RedisBus:
+    name = "redis"
+
+    def __init__(self, url: str, check_seconds: float) -> None:
+        self._url = url
+        self._check = check_seconds
+        self._publisher = self._client()
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+
+    def _client(self) -> Redis:
+        return Redis.from_url(
+            self._url,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=self._check * 5,
+            health_check_interval=0,
+        )
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def start(self, on_message: OnMessage) -> None:
+        self._task = asyncio.create_task(self._run(on_message), name="eventgraph-redis-bus")
+
+    async def publish(self, message: str) -> None:
+        await self._publisher.publish(CHANNEL, message)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        await self._publisher.aclose()
+
+    def _set(self, connected: bool, reconnect: bool) -> None:
+        self._connected = connected
+        record_state(self.name, connected, reconnect)
+
+    async def _run(self, on_message: OnMessage) -> None:
+        delay = 0.1
+        ever_connected = False
+        while True:
+            client = self._client()
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(CHANNEL)
+                self._set(True, ever_connected)
+                on_message("")  # read at once: something may have been missed meanwhile
+                ever_connected, delay = True, 0.1
+                await self._listen(pubsub, on_message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure means "reconnect"
+                logger.warning("Redis bus connection lost: %s", exc)
+            finally:
+                if self._connected:
+                    self._set(False, False)
+                with suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+    async def _listen(self, pubsub: PubSub, on_message: OnMessage) -> None:
+        last_ping = last_heard = time.monotonic()
+        while True:
+            message = await pubsub.get_message(timeout=self._check)
+            now = time.monotonic()
+            if message is not None:
+                last_heard = now  # a "pong" or any message: the connection is alive
+                if message["type"] == "message":
+                    on_message(message["data"].decode())
+            if now - last_ping >= self._check:
+                await pubsub.ping()
+                last_ping = now
+            if now - last_heard > self._check * 3:
+                raise ConnectionError("no reply to PING from Redis")

@@ -1,0 +1,97 @@
+"""One subscriber of the hub: its scope, its filter and its bounded queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping
+
+from app.errors import EventgraphError
+from app.events.read import EventRow
+from db.query.ast import Filter
+from db.query.filter_memory import matches, relations_used
+from db.query.scope import ReadScope
+
+FilterKey = tuple[ReadScope, str]
+"""Subscribers with equal keys share one relation check per batch (``repr``: see
+``db/repositories/events.py`` on why not equality)."""
+
+
+class Overflowed(Exception):
+    """The subscriber's queue was full; the stream turns it into ``SlowConsumer``."""
+
+
+class Subscriber:
+    """Fed by the hub's fan-out, drained by one stream.
+
+    Plain filters are evaluated in memory; filters with relation tests (``parent``,
+    ``children``, ``channel``, ``workspace``) are answered by the hub with one SQL statement
+    per distinct ``key`` and batch, so they agree with the query engine exactly.
+    """
+
+    __slots__ = (
+        "_queue",
+        "_wake",
+        "ended",
+        "filter",
+        "key",
+        "limit",
+        "overflowed",
+        "scope",
+        "token_id",
+    )
+
+    def __init__(
+        self, *, scope: ReadScope, filter: Filter, token_id: str | None, limit: int
+    ) -> None:
+        self.scope = scope
+        self.filter = filter
+        self.key: FilterKey | None = (scope, repr(filter)) if relations_used(filter) else None
+        self.token_id = token_id
+        self.limit = limit
+        self._queue: deque[tuple[EventRow, bool]] = deque()
+        self._wake = asyncio.Event()
+        self.ended: EventgraphError | None = None
+        self.overflowed = False
+
+    def accepts(self, row: EventRow, private: bool, hits: Mapping[FilterKey, set[str]]) -> bool:
+        if not self.scope.can_read(
+            channel_id=row["channel_id"],
+            workspace_id=row["workspace_id"],
+            channel_private=private,
+        ):
+            return False
+        if self.key is not None:
+            return row["id"] in hits[self.key]
+        return matches(self.filter, row)
+
+    def push(self, row: EventRow, replayed: bool) -> bool:
+        """Queue one event; False when the queue was full (the subscriber is then over)."""
+        if self.overflowed or self.ended is not None:
+            return True
+        if len(self._queue) >= self.limit:
+            self.overflowed = True
+            self._queue.clear()  # memory stays bounded; the client resumes from its position
+            self._wake.set()
+            return False
+        self._queue.append((row, replayed))
+        self._wake.set()
+        return True
+
+    def end(self, error: EventgraphError) -> None:
+        """End the stream with ``error`` (e.g. the token died) at its next read."""
+        self.ended = error
+        self._queue.clear()
+        self._wake.set()
+
+    async def next(self) -> tuple[EventRow, bool]:
+        """The next queued event and whether it is a replay; raises when the stream is over."""
+        while True:
+            if self.ended is not None:
+                raise self.ended
+            if self.overflowed:
+                raise Overflowed
+            if self._queue:
+                return self._queue.popleft()
+            self._wake.clear()
+            await self._wake.wait()

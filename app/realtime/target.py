@@ -1,0 +1,26 @@
+"""The realtime delivery target: commits wake the tails of every process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.events.delivery import DeliveryKind
+from app.events.read import EventRow
+from app.realtime.hub import Hub
+from db.database import WriteConn
+
+
+class RealtimeTarget:
+    """Nothing is staged: the events table itself is the log the tails follow."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        return None
+
+    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+        if kind is DeliveryKind.PUBLISHED:
+            await self._hub.published(rows)
+        else:
+            await self._hub.replayed(rows)

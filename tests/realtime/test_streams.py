@@ -1,0 +1,82 @@
+"""The app-level stream API (``open_stream``) in-process, on the suite's database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.auth.principal import ADMIN, ANONYMOUS
+from app.errors import BadInput, SlowConsumer
+from app.realtime.streams import StreamEvent, open_stream
+from app.state import AppState
+from db.query.ast import Compare
+from tests.fixtures.app import Api
+from tests.graphql.helpers import publish, seed_basic
+
+
+def _state(api: Api) -> AppState:
+    state: AppState = api.app.state.eventgraph
+    return state
+
+
+async def _take(stream: AsyncIterator[StreamEvent], n: int) -> list[StreamEvent]:
+    return [await asyncio.wait_for(anext(stream), 5) for _ in range(n)]
+
+
+async def test_live_events_in_order_with_filter_and_scope(api: Api) -> None:
+    await seed_basic(api)
+    hub = _state(api).hub
+    async with open_stream(
+        hub, principal=ANONYMOUS, filter=Compare("type", "eq", "a"), after=None, snapshot=None
+    ) as stream:
+        await publish(api, "priv", {"type": "a", "data": 0})
+        await publish(api, "pub", {"type": "b", "data": 1}, {"type": "a", "data": 2})
+        await publish(api, "pub", {"type": "a", "data": 3})
+        got = await _take(stream, 2)
+    assert [item.row["data"] for item in got] == [2, 3]
+    assert not any(item.replayed for item in got)
+    assert got[-1].resume_after == got[-1].row["id"]
+    assert hub.subscriber_count == 0
+
+
+async def test_snapshot_then_live_and_after(api: Api) -> None:
+    await seed_basic(api)
+    hub = _state(api).hub
+    first = await publish(api, "pub", *({"data": i} for i in range(5)))
+    async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=3) as stream:
+        await publish(api, "pub", {"data": 5})
+        got = await _take(stream, 4)
+    assert [item.row["data"] for item in got] == [2, 3, 4, 5]
+    async with open_stream(
+        hub, principal=ADMIN, filter=None, after=first[1]["id"], snapshot=None
+    ) as stream:
+        got = await _take(stream, 4)
+    assert [item.row["data"] for item in got] == [2, 3, 4, 5]
+
+
+async def test_bad_arguments_are_bad_input(api: Api) -> None:
+    hub = _state(api).hub
+    for kwargs in (
+        {"after": "nope", "snapshot": None},
+        {"after": "x", "snapshot": 1},
+        {"after": None, "snapshot": 1001},
+    ):
+        with pytest.raises(BadInput):
+            async with open_stream(hub, principal=ADMIN, filter=None, **kwargs):  # type: ignore[arg-type]
+                pass
+
+
+async def test_slow_consumer_gets_the_resume_id(api: Api) -> None:
+    await seed_basic(api)
+    state = _state(api)
+    state.settings.stream_queue_size = 5
+    async with open_stream(state.hub, principal=ADMIN, filter=None, after=None, snapshot=None) as s:
+        await publish(api, "pub", {"data": 0})
+        (first,) = await _take(s, 1)
+        await publish(api, "pub", *({"data": i} for i in range(1, 20)))
+        await asyncio.sleep(0.3)
+        with pytest.raises(SlowConsumer) as info:
+            await _take(s, 10)
+    assert info.value.resume_after == first.row["id"]
