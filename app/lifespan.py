@@ -13,6 +13,8 @@ from app.events.delivery import Delivery
 from app.events.retention import start_retention_task
 from app.settings import Settings
 from app.state import AppState
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.outbox import FilterParser, WebhookOutbox
 from db.database import Database
 
 
@@ -29,7 +31,12 @@ def _tune_gc() -> None:
     gc.set_threshold(20_000, 50, 50)
 
 
-def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def build_lifespan(
+    settings: Settings, *, parse_filter: FilterParser
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """``parse_filter`` turns a stored webhook filter (EventFilter JSON) into the query AST;
+    the composition root passes the GraphQL layer's own coercion."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(
@@ -37,13 +44,17 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             pool_size=settings.db_pool_size,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
-        state = AppState(settings=settings, db=db, delivery=Delivery())
+        dispatcher = Dispatcher(db=db, settings=settings)
+        webhooks = WebhookOutbox(parse_filter=parse_filter, wake=dispatcher.wake)
+        state = AppState(settings=settings, db=db, delivery=Delivery((webhooks,)))
         app.state.eventgraph = state
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
+        dispatcher.start()
         _tune_gc()
         try:
             yield
         finally:
+            await dispatcher.stop()
             if retention is not None:
                 retention.cancel()
                 with suppress(asyncio.CancelledError):

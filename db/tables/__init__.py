@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from db.tables.channels import Channel
 from db.tables.events import Event, EventPosition
 from db.tables.tokens import Token
+from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 from db.tables.workspaces import Workspace
 
 metadata = SQLModel.metadata
@@ -17,6 +18,9 @@ channels_table = Channel.__table__  # type: ignore[attr-defined]
 workspaces_table = Workspace.__table__  # type: ignore[attr-defined]
 tokens_table = Token.__table__  # type: ignore[attr-defined]
 positions_table = EventPosition.__table__  # type: ignore[attr-defined]
+webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
+deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -35,14 +39,20 @@ __all__ = [
     "Event",
     "EventPosition",
     "Token",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "Workspace",
+    "attempts_table",
     "channels_table",
     "channels_view",
+    "deliveries_table",
     "events_table",
     "events_view",
     "metadata",
     "positions_table",
     "tokens_table",
+    "webhooks_table",
     "workspaces_table",
     "workspaces_view",
 ]
