@@ -57,6 +57,8 @@ class Dispatcher:
         self._client = sender.new_client()
         self._loop: asyncio.Task[None] | None = None
         self._stats_at = 0.0
+        self._stopping = False
+        self._sending: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -65,17 +67,19 @@ class Dispatcher:
         self._loop = asyncio.create_task(self._run(), name="eventgraph-webhooks")
 
     async def stop(self) -> None:
-        """Cancel everything; unfinished deliveries are re-sent when their lease expires."""
-        tasks = [t for t in (self._loop, *self._tasks) if t is not None]
-        for task in tasks:
+        """Finish the current round and any database write, abandon requests in flight
+        (their deliveries are sent again once the lease expires)."""
+        self._stopping = True
+        self.wake()
+        if self._loop is not None:
+            await self._loop
+        for task in self._sending:
             task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._client.aclose()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._tick()
             except DatabaseBusy:
@@ -97,6 +101,8 @@ class Dispatcher:
                 self._stats_at = loop_time
                 metrics.set_queue_stats(await repo.queue_stats(conn), now=now)
         for webhook_id in due:
+            if self._stopping:
+                return
             free = self._settings.webhook_concurrency - self._inflight[webhook_id]
             if free <= 0:
                 continue
@@ -144,14 +150,20 @@ class Dispatcher:
             message_id=delivery["id"], timestamp=started, body=delivery["body"], secrets_=keys
         )
         metrics.ATTEMPTED.inc()
-        outcome = await sender.post(
-            self._client,
-            url=webhook["url"],
-            body=delivery["body"],
-            headers=headers,
-            time_limit=settings.webhook_timeout,
-            allow_private=settings.webhook_allow_private,
-        )
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)  # only this part may be cancelled on shutdown
+        try:
+            outcome = await sender.post(
+                self._client,
+                url=webhook["url"],
+                body=delivery["body"],
+                headers=headers,
+                time_limit=settings.webhook_timeout,
+                allow_private=settings.webhook_allow_private,
+            )
+        finally:
+            self._sending.discard(task)
         now = datetime.now(UTC)
         status = outcome.status_code
         attempts = delivery["attempts"] + 1
