@@ -17,6 +17,8 @@ from app.realtime.hub import Hub
 from app.realtime.target import RealtimeTarget
 from app.settings import Settings
 from app.state import AppState
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.outbox import FilterParser, WebhookOutbox
 from db.database import Database
 
 
@@ -33,7 +35,12 @@ def _tune_gc() -> None:
     gc.set_threshold(20_000, 50, 50)
 
 
-def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def build_lifespan(
+    settings: Settings, *, parse_filter: FilterParser
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """``parse_filter`` turns a stored webhook filter (EventFilter JSON) into the query AST;
+    the composition root passes the GraphQL layer's own coercion."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(
@@ -43,16 +50,20 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             statement_timeout_ms=settings.statement_timeout_ms,
         )
         hub = Hub(db=db, bus=create_bus(settings, db), settings=settings)
-        delivery = Delivery(targets=(RealtimeTarget(hub),))
+        dispatcher = Dispatcher(db=db, settings=settings)
+        webhooks = WebhookOutbox(parse_filter=parse_filter, wake=dispatcher.wake)
+        delivery = Delivery(targets=(RealtimeTarget(hub), webhooks))
         state = AppState(settings=settings, db=db, delivery=delivery, hub=hub)
         app.state.eventgraph = state
         await hub.start()
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         prune = start_prune_task(db)
+        dispatcher.start()
         _tune_gc()
         try:
             yield
         finally:
+            await dispatcher.stop()
             for task in (retention, prune):
                 if task is not None:
                     task.cancel()

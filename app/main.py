@@ -9,6 +9,7 @@ from app.lifespan import build_lifespan
 from app.observability.metrics import MetricsMiddleware
 from app.settings import Settings
 from graphql_schema.fast_path.middleware import FastQueryMiddleware
+from graphql_schema.inputs.coerce import coerce_filter
 from graphql_schema.router import create_graphql_router
 from rest.errors import ErrorMiddleware
 from rest.router import install_rest
@@ -21,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Eventgraph",
         version="0.1.0",
         description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
-        lifespan=build_lifespan(settings),
+        lifespan=build_lifespan(settings, parse_filter=coerce_filter),
         # /docs is rest.docs_page (served offline); ReDoc would load from a CDN.
         docs_url=None,
         redoc_url=None,

@@ -88,6 +88,26 @@ class Settings(BaseSettings):
         description="WebSocket ping interval and timeout: a vanished client is dropped after"
         " at most twice this",
     )
+    webhook_allow_private: bool = Field(
+        False,
+        description="Allow webhook URLs on loopback, private, link-local and other"
+        " non-public addresses (tests and closed networks only)",
+    )
+    webhook_retry_base: float = Field(
+        30.0, gt=0, description="Seconds before the first webhook retry; doubles each time"
+    )
+    webhook_max_attempts: int = Field(
+        10, ge=1, le=50, description="Attempts per webhook delivery before it is marked failed"
+    )
+    webhook_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds a webhook receiver has to answer"
+    )
+    webhook_concurrency: int = Field(
+        4, ge=1, le=100, description="Concurrent deliveries per webhook in each process"
+    )
+    webhook_poll_interval: float = Field(
+        1.0, gt=0, description="Seconds between outbox polls when not woken by a publish"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from app.settings import Settings
-from rest import admin_api, channels_api, docs_page, events_api, manage_api
+from rest import admin_api, channels_api, docs_page, events_api, manage_api, webhooks_api
 from rest.deps import reject_nul
 from rest.errors import install_error_handlers
 from rest.fast_list import FastListMiddleware
@@ -26,6 +26,10 @@ OPENAPI_TAGS = [
         "description": "Publish into a channel and poll it in publish order with a cursor.",
     },
     {"name": "management", "description": "Workspaces, channels and tokens (admin token)."},
+    {
+        "name": "admin webhooks (/v1/admin)",
+        "description": "Webhooks, their delivery logs and retries (admin token).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -41,4 +45,5 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_api.router, dependencies=guarded)
     app.include_router(channels_api.router, dependencies=guarded)
     app.include_router(manage_api.router, dependencies=guarded)
+    app.include_router(webhooks_api.router, dependencies=guarded)
     app.add_middleware(FastListMiddleware)

@@ -7,6 +7,7 @@ from db.tables.channels import Channel
 from db.tables.events import Event, EventPosition
 from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
+from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 from db.tables.workspaces import Workspace
 
 metadata = SQLModel.metadata
@@ -19,6 +20,9 @@ workspaces_table = Workspace.__table__  # type: ignore[attr-defined]
 tokens_table = Token.__table__  # type: ignore[attr-defined]
 positions_table = EventPosition.__table__  # type: ignore[attr-defined]
 idempotency_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
+webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
+deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -38,15 +42,21 @@ __all__ = [
     "EventPosition",
     "IdempotencyKey",
     "Token",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "Workspace",
+    "attempts_table",
     "channels_table",
     "channels_view",
+    "deliveries_table",
     "events_table",
     "events_view",
     "idempotency_table",
     "metadata",
     "positions_table",
     "tokens_table",
+    "webhooks_table",
     "workspaces_table",
     "workspaces_view",
 ]

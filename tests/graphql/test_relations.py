@@ -81,7 +81,8 @@ def count_statements() -> Iterator[list[str]]:
     statements: list[str] = []
 
     def listener(*args: Any) -> None:
-        statements.append(args[2])
+        if "webhook_deliveries" not in args[2]:  # the webhook dispatcher polls in the background
+            statements.append(args[2])
 
     sa_event.listen(engine, "before_cursor_execute", listener)
     try:

@@ -1,0 +1,82 @@
+"""The delivery log of a webhook (with attempts) and retrying by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.auth.principal import Principal
+from app.errors import BadInput, NotFound
+from app.webhooks.service import get_webhook
+from db.database import Database
+from db.repositories import webhooks as repo
+
+STATUSES = ("pending", "succeeded", "failed", "skipped")
+RETRYABLE = ("failed", "skipped")
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLog:
+    """A delivery row and its attempts (oldest first)."""
+
+    row: dict[str, Any]
+    attempts: list[dict[str, Any]]
+
+
+def _check_statuses(statuses: Sequence[str] | None, allowed: Sequence[str]) -> None:
+    for index, status in enumerate(statuses or ()):
+        if status not in allowed:
+            raise BadInput(f"status must be one of {', '.join(allowed)}", path=f"statuses[{index}]")
+
+
+async def list_deliveries(
+    *,
+    db: Database,
+    principal: Principal,
+    webhook_id: str,
+    statuses: Sequence[str] | None = None,
+    limit: int = 50,
+) -> list[DeliveryLog]:
+    """Newest first, each with its attempts: two statements whatever the count."""
+    await get_webhook(db=db, principal=principal, id=webhook_id)
+    _check_statuses(statuses, STATUSES)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit must be between 1 and {MAX_LIMIT}", path="limit")
+    async with db.read() as conn:
+        rows = await repo.list_deliveries(
+            conn, webhook_id=webhook_id, statuses=statuses, limit=limit
+        )
+        attempts = await repo.attempts_of(conn, (r["id"] for r in rows))
+    return [DeliveryLog(row, attempts[row["id"]]) for row in rows]
+
+
+async def retry_deliveries(
+    *,
+    db: Database,
+    principal: Principal,
+    webhook_id: str,
+    delivery_id: str | None = None,
+    statuses: Sequence[str] = RETRYABLE,
+) -> int:
+    """Queue failed (and/or skipped) deliveries again, one or all; returns how many.
+
+    A retried delivery keeps its ``webhook-id`` and gets a fresh attempt budget.
+    """
+    await get_webhook(db=db, principal=principal, id=webhook_id)
+    _check_statuses(statuses, RETRYABLE)
+    async with db.transaction() as conn:
+        count = await repo.requeue(
+            conn,
+            webhook_id=webhook_id,
+            statuses=statuses,
+            now=datetime.now(UTC),
+            delivery_id=delivery_id,
+        )
+    if delivery_id is not None and count == 0:
+        raise NotFound(
+            f"no failed or skipped delivery {delivery_id!r} on this webhook", path="deliveryId"
+        )
+    return count

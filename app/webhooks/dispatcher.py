@@ -1,0 +1,213 @@
+"""The per-process dispatcher: claim due deliveries with a lease, POST them, log attempts.
+
+A lease lasts ``2 x webhook_timeout + 5`` seconds, longer than one attempt can take; a
+process that dies holding leases leaves them to expire, and any dispatcher then claims
+those deliveries again (same ``webhook-id``). Each process sends at most
+``webhook_concurrency`` deliveries per webhook at a time, claimed oldest first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+from collections import defaultdict
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ulid import ULID
+
+from app.settings import Settings
+from app.webhooks import metrics, sender
+from app.webhooks.outbox import webhooks_changed
+from app.webhooks.signing import signed_headers
+from db.database import Database, DatabaseBusy
+from db.repositories import webhooks as repo
+
+logger = logging.getLogger("eventgraph.webhooks")
+
+MAX_DELAY_SECONDS = 24 * 3600.0
+STATS_EVERY_SECONDS = 5.0
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """``base * 2**(attempts-1)``, +-25 % jitter, capped at a day."""
+    delay: float = base * 2.0 ** min(attempts - 1, 30)
+    return min(delay * random.uniform(0.75, 1.25), MAX_DELAY_SECONDS)
+
+
+def is_retryable(status: int | None) -> bool:
+    """No answer, 408, 429 and 5xx are retried; any other non-2xx is final."""
+    return status is None or status in (408, 429) or status >= 500
+
+
+class Dispatcher:
+    def __init__(self, *, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self.owner = f"{socket.gethostname()[:16]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._lease = timedelta(seconds=2 * settings.webhook_timeout + 5)
+        self._wakeup = asyncio.Event()
+        self._inflight: defaultdict[str, int] = defaultdict(int)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client = sender.new_client()
+        self._loop: asyncio.Task[None] | None = None
+        self._stats_at = 0.0
+        self._stopping = False
+        self._sending: set[asyncio.Task[Any]] = set()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._run(), name="eventgraph-webhooks")
+
+    async def stop(self) -> None:
+        """Finish the current round and any database write, abandon requests in flight
+        (their deliveries are sent again once the lease expires)."""
+        self._stopping = True
+        self.wake()
+        if self._loop is not None:
+            await self._loop
+        for task in self._sending:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._client.aclose()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._tick()
+            except DatabaseBusy:
+                logger.warning("webhooks: database busy, retrying")
+            except Exception:
+                logger.exception("webhooks: dispatch round failed")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wakeup.wait(), timeout=self._settings.webhook_poll_interval
+                )
+            self._wakeup.clear()
+
+    async def _tick(self) -> None:
+        now = datetime.now(UTC)
+        loop_time = asyncio.get_running_loop().time()
+        async with self._db.read() as conn:
+            due = await repo.due_webhook_ids(conn, now=now)
+            if loop_time - self._stats_at >= STATS_EVERY_SECONDS:
+                self._stats_at = loop_time
+                metrics.set_queue_stats(await repo.queue_stats(conn), now=now)
+        for webhook_id in due:
+            if self._stopping:
+                return
+            free = self._settings.webhook_concurrency - self._inflight[webhook_id]
+            if free <= 0:
+                continue
+            async with self._db.transaction() as conn:
+                webhook = await repo.get_webhook(conn, webhook_id)
+                if webhook is None or not webhook["enabled"]:
+                    continue
+                claimed = await repo.claim(
+                    conn,
+                    webhook_id=webhook_id,
+                    owner=self.owner,
+                    now=now,
+                    lease_until=now + self._lease,
+                    limit=free,
+                )
+            for delivery in claimed:
+                self._spawn(webhook, delivery)
+
+    def _spawn(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+        self._inflight[webhook["id"]] += 1
+        task = asyncio.create_task(self._deliver(webhook, delivery))
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            self._inflight[webhook["id"]] -= 1
+            self.wake()  # a slot is free: look for more
+
+        task.add_done_callback(done)
+
+    async def _deliver(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+        try:
+            await self._attempt(webhook, delivery)
+        except Exception:  # the lease expires and the delivery is tried again
+            logger.exception("webhooks: delivery %s of webhook %s", delivery["id"], webhook["id"])
+
+    async def _attempt(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+        settings = self._settings
+        started = datetime.now(UTC)
+        keys = [webhook["secret"]]
+        until = webhook["previous_secret_until"]
+        if webhook["previous_secret"] and until is not None and until > started:
+            keys.append(webhook["previous_secret"])
+        headers = signed_headers(
+            message_id=delivery["id"], timestamp=started, body=delivery["body"], secrets_=keys
+        )
+        metrics.ATTEMPTED.inc()
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)  # only this part may be cancelled on shutdown
+        try:
+            outcome = await sender.post(
+                self._client,
+                url=webhook["url"],
+                body=delivery["body"],
+                headers=headers,
+                time_limit=settings.webhook_timeout,
+                allow_private=settings.webhook_allow_private,
+            )
+        finally:
+            self._sending.discard(task)
+        now = datetime.now(UTC)
+        status = outcome.status_code
+        attempts = delivery["attempts"] + 1
+        values: dict[str, Any] = {"attempts": attempts}
+        gone = status == 410
+        if status is not None and 200 <= status < 300:
+            values.update(status="succeeded", finished_at=now)
+            metrics.SUCCEEDED.inc()
+        elif gone or not is_retryable(status) or attempts >= settings.webhook_max_attempts:
+            values.update(status="failed", finished_at=now)
+            metrics.FAILED.inc()
+        else:
+            delay = backoff_seconds(attempts, settings.webhook_retry_base)
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+        async with self._db.transaction() as conn:
+            number = await repo.attempt_count(conn, delivery["id"]) + 1
+            recorded = await repo.finish_attempt(
+                conn,
+                delivery_id=delivery["id"],
+                owner=self.owner,
+                attempt={
+                    "id": str(ULID()),
+                    "delivery_id": delivery["id"],
+                    "number": number,
+                    "attempted_at": started,
+                    "status_code": status,
+                    "latency_ms": outcome.latency_ms,
+                    "response": outcome.response,
+                    "error": outcome.error,
+                },
+                values=values,
+            )
+            if recorded and gone:
+                await repo.update_webhook(
+                    conn,
+                    webhook["id"],
+                    {
+                        "enabled": False,
+                        "disabled_reason": "receiver answered 410 Gone",
+                        "updated_at": now,
+                    },
+                )
+                await repo.skip_pending(conn, webhook["id"])
+        if gone:
+            webhooks_changed()

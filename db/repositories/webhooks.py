@@ -1,0 +1,232 @@
+"""Webhooks, the delivery outbox (staging, claiming with leases) and the attempt log.
+
+Claiming: a due delivery (``pending``, ``next_attempt_at`` passed, no live lease) gets
+``lease_owner``/``lease_until`` in one UPDATE. On PostgreSQL the candidates are locked
+with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers take disjoint sets; on SQLite
+the single writer serialises claims and the UPDATE re-checks the lease in its own WHERE.
+Outcomes are written only while the lease is still ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+
+from db.database import ReadConn, WriteConn
+from db.query.ast import Filter
+from db.query.dialect_sql import is_one_of
+from db.query.filter_sql import compile_filter
+from db.query.scope import ReadScope, readable
+from db.tables import attempts_table, deliveries_table, tokens_table, webhooks_table
+from db.tables import events_table as events
+
+Row = dict[str, Any]
+Conn = ReadConn | WriteConn
+d = deliveries_table
+w = webhooks_table
+
+
+async def insert_webhook(conn: WriteConn, row: Mapping[str, Any]) -> None:
+    await conn.execute(insert(w).values(dict(row)))
+
+
+async def get_webhook(conn: Conn, webhook_id: str) -> Row | None:
+    row = (await conn.execute(select(w).where(w.c.id == webhook_id))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def list_webhooks(conn: Conn) -> list[Row]:
+    return [dict(r) for r in (await conn.execute(select(w).order_by(w.c.id))).mappings()]
+
+
+async def update_webhook(conn: WriteConn, webhook_id: str, values: Mapping[str, Any]) -> Row | None:
+    await conn.execute(update(w).where(w.c.id == webhook_id).values(dict(values)))
+    return await get_webhook(conn, webhook_id)
+
+
+async def delete_webhook(conn: WriteConn, webhook_id: str) -> bool:
+    """Delete a webhook with its deliveries and their attempts."""
+    found = await conn.execute(delete(w).where(w.c.id == webhook_id))
+    await conn.execute(delete(d).where(d.c.webhook_id == webhook_id))
+    return bool(found.rowcount)
+
+
+async def webhooks_with_creators(conn: Conn) -> list[Row]:
+    """Every webhook with its creating token's ``token_revoked_at`` / ``token_expires_at``
+    (``token_missing`` when a creator token id no longer names a token)."""
+    t = tokens_table
+    query = select(
+        w,
+        t.c.revoked_at.label("token_revoked_at"),
+        t.c.expires_at.label("token_expires_at"),
+        and_(w.c.creator_token_id.is_not(None), t.c.id.is_(None)).label("token_missing"),
+    ).select_from(w.outerjoin(t, t.c.id == w.c.creator_token_id))
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def matching_event_ids(
+    conn: Conn, *, ids: Sequence[str], scope: ReadScope, query_filter: Filter
+) -> set[str]:
+    """The ids among ``ids`` that ``scope`` reads and ``query_filter`` matches: one statement."""
+    if not ids:
+        return set()
+    query = select(events.c.id).where(
+        is_one_of(events.c.id, list(ids), conn.dialect.name),
+        readable(scope, events),
+        compile_filter(query_filter, "event", events, scope),
+    )
+    return set((await conn.execute(query)).scalars())
+
+
+async def insert_deliveries(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(d), [dict(r) for r in rows])
+
+
+async def skip_pending(conn: WriteConn, webhook_id: str) -> None:
+    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand)."""
+    await conn.execute(
+        update(d)
+        .where(d.c.webhook_id == webhook_id, d.c.status == "pending")
+        .values(status="skipped", lease_owner=None, lease_until=None)
+    )
+
+
+def _due(now: datetime) -> Any:
+    return and_(
+        d.c.status == "pending",
+        d.c.next_attempt_at <= now,
+        or_(d.c.lease_until.is_(None), d.c.lease_until < now),
+    )
+
+
+async def due_webhook_ids(conn: Conn, *, now: datetime) -> list[str]:
+    """Enabled webhooks that have a delivery ready to be claimed."""
+    query = (
+        select(d.c.webhook_id)
+        .join(w, w.c.id == d.c.webhook_id)
+        .where(_due(now), w.c.enabled.is_(True))
+        .distinct()
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def claim(
+    conn: WriteConn,
+    *,
+    webhook_id: str,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[Row]:
+    """Lease up to ``limit`` due deliveries of one webhook, oldest first."""
+    candidates = (
+        select(d.c.id)
+        .where(d.c.webhook_id == webhook_id, _due(now))
+        .order_by(d.c.created_at, d.c.event_seq, d.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        update(d)
+        .where(d.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .values(lease_owner=owner, lease_until=lease_until)
+        .returning(*d.c)
+    )
+    rows = [dict(r) for r in result.mappings()]
+    rows.sort(key=lambda r: (r["created_at"], r["event_seq"], r["id"]))
+    return rows
+
+
+async def finish_attempt(
+    conn: WriteConn,
+    *,
+    delivery_id: str,
+    owner: str,
+    attempt: Mapping[str, Any],
+    values: Mapping[str, Any],
+) -> bool:
+    """Log one attempt and apply its outcome, if the lease is still ``owner``'s."""
+    result = await conn.execute(
+        update(d)
+        .where(d.c.id == delivery_id, d.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+    if not result.rowcount:
+        return False
+    await conn.execute(insert(attempts_table).values(dict(attempt)))
+    return True
+
+
+async def list_deliveries(
+    conn: Conn, *, webhook_id: str, statuses: Sequence[str] | None, limit: int
+) -> list[Row]:
+    """Newest first."""
+    query = select(d).where(d.c.webhook_id == webhook_id)
+    if statuses is not None:
+        query = query.where(d.c.status.in_(list(statuses)))
+    query = query.order_by(d.c.created_at.desc(), d.c.event_seq.desc(), d.c.id.desc())
+    return [dict(r) for r in (await conn.execute(query.limit(limit))).mappings()]
+
+
+async def get_delivery(conn: Conn, delivery_id: str) -> Row | None:
+    row = (await conn.execute(select(d).where(d.c.id == delivery_id))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def attempts_of(conn: Conn, delivery_ids: Iterable[str]) -> dict[str, list[Row]]:
+    """Attempts of each delivery, oldest first, in one statement."""
+    ids = list(delivery_ids)
+    out: dict[str, list[Row]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    a = attempts_table
+    query = select(a).where(a.c.delivery_id.in_(ids)).order_by(a.c.delivery_id, a.c.number)
+    for row in (await conn.execute(query)).mappings():
+        out[row["delivery_id"]].append(dict(row))
+    return out
+
+
+async def requeue(
+    conn: WriteConn,
+    *,
+    webhook_id: str,
+    statuses: Sequence[str],
+    now: datetime,
+    delivery_id: str | None = None,
+) -> int:
+    """Put failed/skipped deliveries back in the queue with a fresh attempt budget."""
+    query = update(d).where(d.c.webhook_id == webhook_id, d.c.status.in_(list(statuses)))
+    if delivery_id is not None:
+        query = query.where(d.c.id == delivery_id)
+    result = await conn.execute(
+        query.values(
+            status="pending", attempts=0, next_attempt_at=now, finished_at=None, lease_owner=None
+        )
+    )
+    return int(result.rowcount)
+
+
+async def attempt_count(conn: Conn, delivery_id: str) -> int:
+    a = attempts_table
+    query = select(func.count()).select_from(a).where(a.c.delivery_id == delivery_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def queue_stats(conn: Conn) -> list[Row]:
+    """Per webhook: pending deliveries and the creation time of the oldest."""
+    query = (
+        select(
+            d.c.webhook_id,
+            func.count().label("depth"),
+            func.min(d.c.created_at).label("oldest"),
+        )
+        .where(d.c.status == "pending")
+        .group_by(d.c.webhook_id)
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]

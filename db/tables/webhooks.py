@@ -1,0 +1,82 @@
+"""Webhooks, their outbox of deliveries and the log of delivery attempts.
+
+A delivery row is written in the publishing (or replaying) transaction and carries the
+exact JSON body that will be signed and sent, so retries send the same bytes and a later
+delete or retention purge of the event does not change what is delivered. Deliveries
+reference their webhook without a foreign key: a process whose webhook cache is a moment
+old must never fail a publish because the webhook was just deleted elsewhere (the
+dispatcher only claims deliveries of existing, enabled webhooks).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from db.types import CodePointText, JsonValue, UtcDateTime
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    id: str = Field(sa_column=Column(String(26), primary_key=True))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    channel_id: str | None = Field(default=None, sa_column=Column(CodePointText))
+    filter: Any = Field(default=None, sa_column=Column(JsonValue))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))
+    disabled_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Signing secrets are needed in clear to sign; they are never returned after creation.
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    previous_secret: str | None = Field(default=None, sa_column=Column(Text))
+    previous_secret_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    # What the creating token could read when the webhook was made (tokens never widen).
+    creator_token_id: str | None = Field(default=None, sa_column=Column(String(26)))
+    scope: Any = Field(sa_column=Column(JsonValue, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("webhook_deliveries_due_idx", "status", "next_attempt_at"),
+        Index("webhook_deliveries_webhook_idx", "webhook_id", "status", "created_at", "event_seq"),
+    )
+
+    id: str = Field(sa_column=Column(String(30), primary_key=True))  # the webhook-id header
+    webhook_id: str = Field(sa_column=Column(String(26), nullable=False))
+    event_id: str = Field(sa_column=Column(CodePointText, nullable=False))
+    event_seq: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
+    )
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    lease_owner: str | None = Field(default=None, sa_column=Column(String(40)))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+class WebhookAttempt(SQLModel, table=True):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("webhook_attempts_delivery_idx", "delivery_id", "number", unique=True),)
+
+    id: str = Field(sa_column=Column(String(26), primary_key=True))
+    delivery_id: str = Field(
+        sa_column=Column(
+            String(30), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    number: int = Field(sa_column=Column(Integer, nullable=False))
+    attempted_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    status_code: int | None = Field(default=None, sa_column=Column(Integer))
+    latency_ms: int = Field(sa_column=Column(Integer, nullable=False))
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
