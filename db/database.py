@@ -53,6 +53,21 @@ class Database:
             _reraise(exc)
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[ReadConn]:
+        """A read connection whose statements all see one snapshot: a read-only REPEATABLE
+        READ transaction on PostgreSQL, one read transaction on SQLite (WAL)."""
+        try:
+            async with self._read_engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn = await conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                async with conn.begin():
+                    yield ReadConn(conn)
+        except Exception as exc:
+            _reraise(exc)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
         """Commit on exit, roll back on error; failures of the database raise
         ``DatabaseUnavailable`` (then the commit may or may not have happened)."""

@@ -68,12 +68,12 @@ async def list_admin_events(
         page=PageRequest(first=size),
         max_page_size=state.settings.max_page_size,
         offset=offset,
+        with_total=True,
     )
-    total = await read_service.count_events(db=state.db, scope=scope, query=query)
     return JsonResponse(
         {
             "events": [event_admin(row) for row in page.rows],
-            "total": total,
+            "total": page.total,
             "limit": limit,
             "offset": offset,
         }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -174,28 +173,24 @@ async def events_page(
         if before is not None
         else PageRequest(first=size, after=after)
     )
-    scope = principal.read_scope
-    listing = read_service.list_events(
-        db=db,
-        scope=scope,
-        query=query,
-        page=page,
-        max_page_size=settings.max_page_size,
-        raw_json=True,
-    )
-    counting = read_service.count_events(db=db, scope=scope, query=query)
-    result, total = await asyncio.gather(listing, counting, return_exceptions=True)
-    for outcome in (result, total):
-        if isinstance(outcome, BadInput) and outcome.path in ("first", "last"):
-            outcome.path = "limit"
-        if isinstance(outcome, BaseException):
-            raise outcome
-    assert isinstance(result, read_service.EventPage)
-    assert isinstance(total, int)
+    try:
+        result = await read_service.list_events(
+            db=db,
+            scope=principal.read_scope,
+            query=query,
+            page=page,
+            max_page_size=settings.max_page_size,
+            raw_json=True,
+            with_total=True,
+        )
+    except BadInput as exc:
+        if exc.path in ("first", "last"):
+            exc.path = "limit"
+        raise
     return {
         "data": [event_camel_raw(row) for row in result.rows],
         "pageInfo": {
-            "total": total,
+            "total": result.total,
             "hasNextPage": result.has_next_page,
             "hasPreviousPage": result.has_previous_page,
             "startCursor": result.start_cursor,

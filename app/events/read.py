@@ -74,6 +74,8 @@ class EventPage:
     has_next_page: bool
     has_previous_page: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    total: int | None = None
+    """All matching readable events, when asked for (``with_total``)."""
 
     @property
     def start_cursor(self) -> str | None:
@@ -161,17 +163,22 @@ async def list_events(
     max_page_size: int,
     offset: int = 0,
     raw_json: bool = False,
+    with_total: bool = False,
 ) -> EventPage:
     """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
 
     ``offset`` (REST admin API) skips rows of the same order; it excludes cursors/``last``.
     ``raw_json`` returns ``data``/``meta`` as JSON text, for responses that embed it as is.
+    ``with_total`` also counts every matching readable event (``EventPage.total``), read
+    from the same snapshot as the page: the total counts exactly the events the page was
+    cut from, never fewer than it shows, whatever is published or deleted meanwhile.
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
     plan = _plan(query, page, max_page_size, offset)
+    total = None
     try:
-        async with db.read() as conn:
+        async with db.snapshot() if with_total else db.read() as conn:
             found = await repo.page(
                 conn,
                 scope=scope,
@@ -180,19 +187,13 @@ async def list_events(
                 window=plan.window,
                 raw_json=raw_json,
             )
+            if with_total:
+                total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
     except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
         raise _bad_filter(exc) from exc
-    return _event_page(found, plan)
-
-
-async def count_events(*, db: Database, scope: ReadScope, query: EventQuery) -> int:
-    """COUNT(*) of matching readable events, ignoring paging."""
-    _check_query(query)
-    try:
-        async with db.read() as conn:
-            return await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
-    except UnsupportedFilterError as exc:
-        raise _bad_filter(exc) from exc
+    result = _event_page(found, plan)
+    result.total = total
+    return result
 
 
 async def get_events(*, db: Database, scope: ReadScope, ids: Sequence[str]) -> dict[str, EventRow]:

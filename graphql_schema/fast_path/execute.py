@@ -163,20 +163,15 @@ async def _run_connection(
     principal: Principal,
 ) -> dict[str, Any]:
     scope = principal.read_scope
-    page_task = event_read.list_events(
+    page = await event_read.list_events(
         db=db,
         scope=scope,
         query=query,
         page=page_request,
         max_page_size=settings.max_page_size,
         raw_json=True,
+        with_total=plan.wants_count,
     )
-    if plan.wants_count:
-        page, total = await asyncio.gather(
-            page_task, event_read.count_events(db=db, scope=scope, query=query)
-        )
-    else:
-        page, total = await page_task, 0
     related = await _related(db=db, principal=principal, rows=page.rows, relations=plan.relations)
     out: dict[str, Any] = {}
     for part in plan.parts:
@@ -192,7 +187,7 @@ async def _run_connection(
                 for alias, attr in part.page_info
             }
         elif part.kind == "totalCount":
-            out[part.alias] = total
+            out[part.alias] = page.total
         else:
             out[part.alias] = "EventConnection"
     return out

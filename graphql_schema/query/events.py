@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.events import read as event_read
 from graphql_schema import fields
@@ -14,6 +16,20 @@ from graphql_schema.inputs.event_filter import EventFilter
 from graphql_schema.inputs.event_order import EventOrderBy
 from graphql_schema.types.connection import EventConnection
 from graphql_schema.types.event import Event
+
+
+def _selects_total(selections: Sequence[Selection]) -> bool:
+    """Whether ``totalCount`` is selected on the connection (fragments included), so that
+    the total is counted in the page's snapshot."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == "totalCount":
+                return True
+            if selection.name == "events" and _selects_total(selection.selections):
+                return True
+        elif _selects_total(selection.selections):
+            return True
+    return False
 
 
 @strawberry.type
@@ -53,10 +69,12 @@ class EventsQuery:
             query=query,
             page=args.page_request(first, after, last, before),
             max_page_size=context.settings.max_page_size,
+            with_total=_selects_total(info.selected_fields),
         )
 
         async def counter() -> int:
-            return await event_read.count_events(db=context.db, scope=scope, query=query)
+            assert page.total is not None  # counted with the page whenever it is selected
+            return page.total
 
         return EventConnection.from_page(page, counter)
 

@@ -36,7 +36,9 @@ class EventConnection:
 
     @fields.field(
         description="All matching events the caller can read, ignoring the page (a COUNT"
-        " runs only when this field is selected)."
+        " runs only when this field is selected). On the root `events` connection it is"
+        " counted in the same database snapshot as the page, so it is never below the"
+        " rows the page shows."
     )
     async def total_count(self) -> int:
         return await self.counter()

@@ -16,7 +16,6 @@ from app.errors import BadInput
 from app.events.read import (
     EventQuery,
     PageRequest,
-    count_events,
     count_related_events,
     get_events,
     list_events,
@@ -276,6 +275,14 @@ async def test_ids_limit_and_filter_limits(db: Database) -> None:
             scope=ADMIN_SCOPE,
             query=EventQuery(filter=Compare("id", "in", tuple(map(str, range(501))))),
         )
+
+
+async def count_events(db: Database, scope: ReadScope, query: EventQuery) -> int | None:
+    page = PageRequest(first=0)
+    counted = await list_events(
+        db=db, scope=scope, query=query, page=page, max_page_size=MAX, with_total=True
+    )
+    return counted.total
 
 
 async def test_scope_applies_to_lists_counts_lookups_and_relations(db: Database) -> None:
