@@ -36,7 +36,19 @@ async def resolve_principal(
     return principal, None
 
 
+# GraphiQL fills its editors from the URL; headers from a link could make a visitor send
+# requests with an attacker's credentials, so only the query and variables are shared.
+_HEADERS_FROM_URL = "React.useState(parameters.headers)"
+
+
 class EventgraphRouter(GraphQLRouter[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        if _HEADERS_FROM_URL not in html:
+            raise RuntimeError("GraphiQL template changed: review what it reads from the URL")
+        return html.replace(_HEADERS_FROM_URL, "React.useState(undefined)")
+
     def encode_json(self, data: object) -> bytes:
         # Results hold only JSON-native values (scalars are serialised already).
         return orjson.dumps(data)

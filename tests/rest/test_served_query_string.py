@@ -3,64 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fixtures.app import ADMIN_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "EVENTGRAPH_DATABASE_URL": database_url,
-        "EVENTGRAPH_ADMIN_TOKEN": ADMIN_SECRET,
-        "EVENTGRAPH_PORT": str(port),
-        "EVENTGRAPH_HOST": "127.0.0.1",
-    }
-    log = (tmp_path / "server.log").open("w+")
-    eventgraph = Path(sys.executable).parent / "eventgraph"
-    process = subprocess.Popen(
-        [str(eventgraph), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"server did not start:\n{log.read()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_a_32_kb_filter_through_uvicorn(server: str) -> None:
