@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.http_headers import SecurityHeadersMiddleware
 from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
 from app.observability.metrics import MetricsMiddleware
@@ -32,5 +33,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ErrorMiddleware)  # answers what escapes the above, never re-raises
+    app.add_middleware(SecurityHeadersMiddleware)  # on every answer, the 413s included
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
     return app

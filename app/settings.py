@@ -60,6 +60,19 @@ class Settings(BaseSettings):
         description="Cost budget of one request: page size times filter cost summed over every"
         " connection read (docs/graphql.md); past it 400 BAD_USER_INPUT",
     )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request line and headers"
+    )
+    body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a body")
+    max_header_bytes: int = Field(
+        256 * 1024,
+        ge=8 * 1024,
+        description="Largest request line plus headers (long filters travel on the query"
+        " string); past it 431",
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open"
+    )
     log_level: str = Field("INFO", description="Root log level")
     stream_poll_seconds: float = Field(
         0.5,
