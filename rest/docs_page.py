@@ -12,11 +12,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from starlette.responses import FileResponse, HTMLResponse
 
-from app.errors import NotFound
+from app.static_assets import asset_response
 
 _OWN = Path(__file__).parent / "docs_assets"
 _SWAGGER = Path(str(files("fastapi_swagger.resources")))
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 ASSETS: dict[str, Path] = {
     "swagger-ui-bundle.js": _SWAGGER / "swagger-ui-bundle.js",
     "swagger-ui.css": _SWAGGER / "swagger-ui.css",
@@ -35,11 +34,4 @@ async def docs_page() -> HTMLResponse:
 
 @router.get("/docs/assets/{name}")
 async def docs_asset(name: str) -> FileResponse:
-    path = ASSETS.get(name)
-    if path is None:
-        raise NotFound(f"no documentation asset named {name!r}", path="name")
-    return FileResponse(
-        path,
-        media_type=_MEDIA_TYPES[path.suffix],
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    return asset_response(ASSETS, name)

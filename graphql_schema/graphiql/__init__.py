@@ -11,16 +11,15 @@ from pathlib import Path
 
 from starlette.responses import FileResponse, HTMLResponse
 
-from app.errors import NotFound
+from app.static_assets import MEDIA_TYPES, asset_response
 
 _HERE = Path(__file__).parent
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
 # Every file the page may load, by the name it is served under (nothing else is served).
 ASSETS: dict[str, Path] = {
     path.name: path
     for folder in (_HERE, _HERE / "assets")
     for path in sorted(folder.iterdir())
-    if path.suffix in _MEDIA_TYPES
+    if path.suffix in MEDIA_TYPES
 }
 _PAGE = (_HERE / "graphiql.html").read_bytes()
 
@@ -30,12 +29,5 @@ def graphiql_page() -> HTMLResponse:
 
 
 async def graphiql_asset(name: str) -> FileResponse:
-    """``/graphql/assets/{name}``: one of the committed GraphiQL files, cacheable for a day."""
-    path = ASSETS.get(name)
-    if path is None:
-        raise NotFound(f"no GraphiQL asset named {name!r}", path="name")
-    return FileResponse(
-        path,
-        media_type=_MEDIA_TYPES[path.suffix],
-        headers={"Cache-Control": "public, max-age=86400"},
-    )
+    """``/graphql/assets/{name}``: one of the committed GraphiQL files."""
+    return asset_response(ASSETS, name)

@@ -20,6 +20,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.fixtures.app import ADMIN_SECRET
 
+# Starting a server and a browser on a loaded 2-core machine can take minutes.
+pytestmark = pytest.mark.timeout(400)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ADMIN = {"Authorization": f"Bearer {ADMIN_SECRET}"}
