@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,8 +28,12 @@ class Outcome:
 
 
 def new_client() -> httpx.AsyncClient:
-    """No redirects, no proxies from the environment, no cookies kept between calls."""
-    return httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    """No redirects, no proxies from the environment. TCP_NODELAY: headers and body are
+    separate writes, and Nagle + delayed ACK would add ~40 ms to every request."""
+    transport = httpx.AsyncHTTPTransport(
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
+    return httpx.AsyncClient(follow_redirects=False, trust_env=False, transport=transport)
 
 
 def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
