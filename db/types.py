@@ -21,6 +21,17 @@ def to_millis(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+def parse_instant(text: str) -> datetime:
+    """ISO 8601 (a zone or offset, a bare date, or naive meaning UTC) as an aware UTC
+    datetime at millisecond precision; ``ValueError`` when it is not ISO 8601 or falls
+    outside years 1-9999 once converted to UTC (``0001-01-01T00:00:00+14:00``)."""
+    value = datetime.fromisoformat(text)
+    try:
+        return to_millis(value)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1-9999 in UTC") from None
+
+
 def format_datetime(value: datetime) -> str:
     """ISO 8601 with milliseconds and ``Z``, the one wire format of timestamps."""
     if value.tzinfo is not UTC:
