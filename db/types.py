@@ -43,12 +43,17 @@ def format_datetime(value: datetime) -> str:
 def contains_nul(value: Any) -> bool:
     """True when a string anywhere in ``value`` (keys included) holds a NUL character,
     which PostgreSQL cannot store in text or JSON."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(item) for item in value)
+    pending = [value]  # iterative: a value may nest deeper than the recursion limit
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 

@@ -236,3 +236,13 @@ async def test_crafted_cursor_is_bad_user_input_on_both_paths(api: Api) -> None:
     )
     first = await error(api, aliased, {"a": crafted})  # Strawberry's
     assert first["extensions"]["code"] == "BAD_USER_INPUT", first
+
+
+async def test_deep_body_with_a_nul_is_refused_not_a_recursion_error(api: Api) -> None:
+    variables = '{"f": ' + "[" * 900 + '"\\u0000"' + "]" * 900 + "}"
+    body = '{"query": ' + json.dumps(EVENTS) + ', "variables": ' + variables + "}"
+    r = await api.http.post("/graphql", content=body, headers=HEADERS)
+    # The NUL guard in front of the fast path answers it in the GraphQL shape.
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "NUL" in r.json()["errors"][0]["message"]
