@@ -4,28 +4,19 @@ and a refused mutation stores nothing."""
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-import orjson
 import pytest
 
 from app.json_input import MAX_DEPTH, MAX_VALUE_DEPTH
 from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.graphql.helpers import publish, seed_basic
+from tests.input_helpers import OVERFLOW, nested, with_overflow_date
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_SECRET}", "content-type": "application/json"}
-OVERFLOW = "0001-01-01T00:00:00+14:00"
 EVENTS = "query($f: EventFilter) { events(filter: $f) { nodes { id } } }"
 PUBLISH = 'mutation($e: EventInput!) { publishEvent(channelId: "pub", event: $e) { id } }'
-
-
-def nested(depth: int, leaf: Any, key: str = "a") -> Any:
-    value = leaf
-    for _ in range(depth):
-        value = {key: value}
-    return value
 
 
 async def count(api: Api) -> int:
@@ -226,9 +217,7 @@ async def test_crafted_cursor_is_bad_user_input_on_both_paths(api: Api) -> None:
     query = "query($a: String) { events(first: 1, after: $a) { nodes { id } } }"
     page = await api.ok("{ events(first: 1) { pageInfo { endCursor } } }")
     cursor = page["events"]["pageInfo"]["endCursor"]
-    payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    payload["k"] = [{"d": OVERFLOW} if isinstance(k, dict) else k for k in payload["k"]]
-    crafted = base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+    crafted = with_overflow_date(cursor)
     first = await error(api, query, {"a": crafted})  # the fast path's shape
     assert first["extensions"]["code"] == "BAD_USER_INPUT", first
     aliased = (

@@ -7,24 +7,15 @@ import base64
 import json
 from typing import Any
 
-import orjson
 import pytest
 
 from app.json_input import MAX_DEPTH, MAX_VALUE_DEPTH
+from tests.input_helpers import OVERFLOW, nested, with_overflow_date
 from tests.rest.conftest import ADMIN, World
-
-OVERFLOW = "0001-01-01T00:00:00+14:00"
 
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value).encode()  # orjson refuses to write past 254 levels
-
-
-def nested(depth: int, leaf: Any, key: str = "a") -> Any:
-    value = leaf
-    for _ in range(depth):
-        value = {key: value}
-    return value
 
 
 def and_chain(depth: int) -> Any:
@@ -117,16 +108,10 @@ async def test_date_overflow_names_the_parameter(world: World) -> None:
     assert_400(r, "filter.from", "outside the years 1-9999")
 
 
-def _with_overflow(cursor: str) -> str:
-    payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    payload["k"] = [{"d": OVERFLOW} if isinstance(k, dict) else k for k in payload["k"]]
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
-
-
 async def test_crafted_cursor_with_date_overflow(world: World) -> None:
     await world.publish_many("market", [{"data": 1}, {"data": 2}])
     r = await world.api.http.get("/api/events", params={"limit": 1}, headers=ADMIN)
-    crafted = _with_overflow(r.json()["pageInfo"]["endCursor"])
+    crafted = with_overflow_date(r.json()["pageInfo"]["endCursor"])
     for name in ("after", "before"):
         r = await world.api.http.get("/api/events", params={name: crafted}, headers=ADMIN)
         assert_400(r, name)
