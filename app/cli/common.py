@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -60,10 +60,11 @@ def emit(record: dict[str, Any], text: str, *, as_json: bool) -> None:
 
 def parse_time(value: str, *, option: str) -> datetime:
     """An ISO 8601 option value in UTC; naive times are taken as UTC."""
+    from db.types import parse_instant
+
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parse_instant(value)
+    except ValueError as exc:
         raise typer.BadParameter(
-            "use ISO 8601, e.g. 2025-01-01T00:00:00Z", param_hint=option
+            f"use ISO 8601, e.g. 2025-01-01T00:00:00Z ({exc})", param_hint=option
         ) from None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
