@@ -103,6 +103,8 @@ class FastQueryMiddleware:
         if scope["type"] != "http" or scope["path"].rstrip("/") != "/graphql":
             await self.app(scope, receive, send)
             return
+        # Label for metrics: answers given here (NUL errors, the fast path) never reach routing.
+        scope["route"] = _GRAPHQL_ROUTE
         if scope["method"] != "POST":
             if b"%00" in scope.get("query_string", b""):
                 await _send_json(send, _NUL_ERROR)
@@ -143,7 +145,6 @@ class FastQueryMiddleware:
             )
         except (NotServed, EventgraphError, DatabaseUnavailable, GraphQLError):
             return False
-        scope["route"] = _GRAPHQL_ROUTE
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
         await _send_json(send, orjson.dumps({"data": data}))
         return True

@@ -40,7 +40,8 @@ def test_help_imports_no_server_or_database_module(args: list[str]) -> None:
 
 
 def test_help_answers_within_a_generous_bound() -> None:
-    # Well under a second on an idle machine; the bound leaves room for a loaded CI box.
+    # Well under a second on an idle machine; the bound leaves room for a heavily loaded
+    # one (before lazy imports: 12-15 s at load 3, 25-50 s at load 17).
     started = time.monotonic()
     subprocess.run([str(EVENTGRAPH), "--help"], capture_output=True, check=True)
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 10.0

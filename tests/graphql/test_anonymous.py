@@ -64,6 +64,9 @@ async def test_allow_anonymous_false_requires_a_token_for_graphql(closed_api: Ap
     assert "EVENTGRAPH_ALLOW_ANONYMOUS" in body["errors"][0]["message"]
     data = await closed_api.ok(FAST)
     assert [node["id"] for node in data["events"]["nodes"]] == [event_id]
+    # The schema stays introspectable, so GraphiQL loads and shows it.
+    schema = await closed_api.ok("{ __schema { queryType { name } } }", token=None)
+    assert schema == {"__schema": {"queryType": {"name": "Query"}}}
     # The channel API keeps seed 003's contract: public channels are polled without a token.
     poll = await closed_api.http.get("/api/v1/channels/news/events")
     assert poll.status_code == 200

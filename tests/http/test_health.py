@@ -52,6 +52,7 @@ async def test_metrics_label_every_served_route_by_template(api: Api) -> None:
     await api.ok("query FastOne { events(first: 1) { nodes { id } } }")
     await api.http.get("/api/v1/channels/nope/events/01HZQX5K9V6BMRJ3WYAT0GN1PH")
     await api.http.get("/v1/admin/events/replay")
+    await api.http.get("/graphql", params={"query": "{ events(first: 1) { nodes { id } } }\x00"})
     await api.http.get("/no/such/route")
     text = (await api.http.get("/metrics")).text
     series = [
