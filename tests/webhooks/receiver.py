@@ -36,6 +36,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
     hang: bool = False  # never answer (until the connection is dropped)
+    delay: float = 0.0  # seconds before answering
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Receiver:
             self.arrived.notify_all()
         if reply.hang:
             await asyncio.Event().wait()
+        await asyncio.sleep(reply.delay)
         await send(
             {
                 "type": "http.response.start",

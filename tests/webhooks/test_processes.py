@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -157,6 +158,8 @@ async def test_two_processes_never_send_the_same_attempt_twice(
         served(database_url, tmp_path / "b.log", attempt_seconds="10") as (second, _),
     ):
         webhook_id = await setup(first, receiver)
+        # Answers that take a while keep deliveries in flight while others are claimed.
+        receiver.plan = [Reply(delay=random.uniform(0, 0.3)) for _ in range(100)]
         await asyncio.sleep(1.2)  # the second process's webhook cache expires
         total = 0
         for round_ in range(5):
