@@ -1,9 +1,8 @@
-"""Concurrency, resume, lost bus connections, slow and vanished clients, on real servers."""
+"""Concurrency, resume, lost bus connections and vanished clients, on real servers."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -14,10 +13,8 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-import websockets
 from redis.asyncio import Redis
 
-from tests.fixtures.app import ADMIN_SECRET
 from tests.fixtures.databases import PG_ADMIN_URL
 from tests.fixtures.servers import Server, redis_url
 from tests.realtime.client import (
@@ -167,59 +164,6 @@ async def test_a_lost_bus_connection_loses_nothing_and_is_reconnected(
     assert ready == {"status": "ok", "database": "ok", "broadcast": "ok"}
 
 
-async def test_a_slow_subscriber_is_cut_off_with_the_resume_id(servers: list[Server]) -> None:
-    a, b = servers
-    channel = await _channel(a)
-    before = a.metric("eventgraph_stream_slow_consumer_disconnects_total")
-    big = {"blob": "y" * 60_000}
-    async with websockets.connect(
-        a.ws,
-        subprotocols=[TRANSPORT_WS],
-        additional_headers={"Authorization": f"Bearer {ADMIN_SECRET}"},
-        max_size=None,
-    ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        await ws.recv()
-        query = f'subscription {{ events(filter: {{channelId: {{eq: "{channel}"}}}}) {{ id }} }}'
-        subscribers = a.metric("eventgraph_stream_subscribers")
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-        deadline = time.monotonic() + 30
-        while a.metric("eventgraph_stream_subscribers") <= subscribers:
-            assert time.monotonic() < deadline, "never subscribed"
-            await asyncio.sleep(0.05)
-        # A fast subscriber on the same server keeps up meanwhile.
-        async with Subscription(a, {"f": {"channelId": {"eq": channel}}}) as fast:
-            # The slow one reads nothing: its socket buffers fill, then its queue (100).
-            published: list[str] = []
-            deadline = time.monotonic() + 300
-            while a.metric("eventgraph_stream_slow_consumer_disconnects_total") <= before:
-                assert time.monotonic() < deadline, f"never cut off ({len(published)} sent)"
-                rows = await publish(b, channel, *({"data": big} for _ in range(50)))
-                published.extend(row["id"] for row in rows)
-            await fast.wait_for(len(published), 120)
-            assert [item["id"] for item in fast.items] == published
-        # Now read what the slow one got: events, then the error with the resume id.
-        seen: list[str] = []
-        while True:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if message["type"] != "next":
-                break
-            payload = message["payload"]
-            if "errors" in payload:
-                error = payload["errors"][0]
-                break
-            seen.append(payload["data"]["events"]["id"])
-    assert error["extensions"]["code"] == "SLOW_CONSUMER"
-    assert error["extensions"]["resumeAfter"] == seen[-1]
-    assert seen == published[: len(seen)]
-    assert len(seen) < len(published)
-    async with Subscription(
-        b, {"f": {"channelId": {"eq": channel}}, "a": error["extensions"]["resumeAfter"]}
-    ) as resumed:
-        rest = await resumed.wait_for(len(published) - len(seen), 60)
-    assert seen + [item["id"] for item in rest] == published
-
-
 CLIENT = """
 import json, sys, time
 from websockets.sync.client import connect
@@ -249,7 +193,7 @@ async def test_a_vanished_client_leaves_no_subscriber_behind(servers: list[Serve
             await asyncio.sleep(0.1)
         # Frozen: the socket stays open but nothing answers (no close frame, no pong).
         os.kill(client.pid, signal.SIGSTOP)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90  # two ping intervals, on a loaded machine
         while a.metric("eventgraph_stream_subscribers") > before:
             assert time.monotonic() < deadline, "the vanished client's subscriber remains"
             await asyncio.sleep(0.2)
