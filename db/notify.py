@@ -61,6 +61,8 @@ class NotifyListener:
         self._check = check_seconds
         self._task: asyncio.Task[None] | None = None
         self.connected = False
+        # Set once the first connection attempt has succeeded or failed.
+        self.attempted = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="eventgraph-listen")
@@ -87,12 +89,14 @@ class NotifyListener:
                 await conn.add_listener(self._channel, self._deliver)
                 self.connected = True
                 self._on_state(True, ever_connected)
+                self.attempted.set()
                 ever_connected, delay = True, 0.1
                 await self._watch(conn, lost)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure means "reconnect"
                 logger.warning("LISTEN connection lost: %s", exc)
+                self.attempted.set()
             finally:
                 if conn is not None:
                     conn.terminate()

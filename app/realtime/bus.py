@@ -112,12 +112,9 @@ class PostgresBus:
         return self._listener is not None and self._listener.connected
 
     async def start(self, on_message: OnMessage) -> None:
-        up = asyncio.Event()
-
         def on_state(connected: bool, reconnect: bool) -> None:
             record_state(self.name, connected, reconnect)
             if connected:
-                up.set()
                 on_message("")  # read at once: something may have been missed meanwhile
 
         self._listener = NotifyListener(
@@ -128,7 +125,8 @@ class PostgresBus:
             check_seconds=self._check,
         )
         self._listener.start()
-        await wait_up(up, self._check)
+        # A refused first connection does not hold start-up: it is retried in the background.
+        await wait_up(self._listener.attempted, self._check)
 
     async def publish(self, message: str) -> None:
         await notify(self._db, CHANNEL, message)

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from app.errors import Unauthenticated
+from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
 from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
-from db.database import Database
+from db.database import Database, DatabaseUnavailable
 from db.notify import NOTIFY_LIMIT_BYTES
 from db.query.ast import Filter
 from db.query.scope import ReadScope
@@ -43,6 +43,7 @@ class Hub:
         self.settings = settings
         self.position = 0
         self.position_id: str | None = None
+        self._positioned = False
         self._origin = secrets.token_hex(6)
         self._subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
@@ -52,8 +53,9 @@ class Hub:
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        async with self.db.read() as conn:
-            self.position, self.position_id = await stream_repo.last_position(conn)
+        # A database that is down at start-up must not keep the process from serving (it
+        # answers 503 meanwhile): the tail takes its starting position once it can.
+        await self._take_position()
         await self.bus.start(self._on_message)
         self._tasks = [
             asyncio.create_task(self._tail(), name="eventgraph-tail"),
@@ -68,6 +70,15 @@ class Hub:
                 await task
         await self.bus.stop()
 
+    async def _take_position(self) -> bool:
+        try:
+            async with self.db.read() as conn:
+                self.position, self.position_id = await stream_repo.last_position(conn)
+        except DatabaseUnavailable:
+            return False
+        self._positioned = True
+        return True
+
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
@@ -79,6 +90,8 @@ class Hub:
     ) -> tuple[Subscriber, str | None]:
         """A new subscriber and the id at the hub's position: every event above that
         position reaches its queue (no await between reading it and registering)."""
+        if not self._positioned:
+            raise ServiceUnavailable("the event stream is not ready (database unavailable)")
         subscriber = Subscriber(
             scope=scope,
             filter=filter,
@@ -135,6 +148,8 @@ class Hub:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.stream_poll_seconds)
             self._wake.clear()
+            if not self._positioned and not await self._take_position():
+                continue
             try:
                 await self._catch_up()
                 await self._deliver_replays()
