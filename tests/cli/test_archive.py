@@ -282,11 +282,12 @@ def _purge_on_a_terminal(url: str, answer: bytes, *extra: str) -> tuple[int, str
     )
     os.close(secondary)
     os.write(primary, answer)
-    output, _ = process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=300)  # two migrations + runs on a loaded machine
     os.close(primary)
     return process.returncode, output.decode()
 
 
+@pytest.mark.timeout(700)
 def test_purge_asks_on_a_terminal(database_url: str) -> None:
     asyncio.run(_seed(database_url))
     code, output = _purge_on_a_terminal(database_url, b"n\n")
@@ -299,6 +300,7 @@ def test_purge_asks_on_a_terminal(database_url: str) -> None:
     assert asyncio.run(_seqs(database_url)) == []
 
 
+@pytest.mark.timeout(400)
 def test_purge_yes_skips_the_question(database_url: str) -> None:
     asyncio.run(_seed(database_url))
     code, output = _purge_on_a_terminal(database_url, b"", "--yes")
