@@ -23,7 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
         lifespan=build_lifespan(settings),
     )
-    app.include_router(create_graphql_router(settings), prefix="/graphql")
+    # GraphQL is described by its own schema (schema.graphql), not by the REST document.
+    app.include_router(create_graphql_router(settings), prefix="/graphql", include_in_schema=False)
     install_rest(app, settings)
     app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
