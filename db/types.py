@@ -21,6 +21,17 @@ def to_millis(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+def parse_instant(text: str) -> datetime:
+    """ISO 8601 (a zone or offset, a bare date, or naive meaning UTC) as an aware UTC
+    datetime at millisecond precision; ``ValueError`` when it is not ISO 8601 or falls
+    outside years 1-9999 once converted to UTC (``0001-01-01T00:00:00+14:00``)."""
+    value = datetime.fromisoformat(text)
+    try:
+        return to_millis(value)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1-9999 in UTC") from None
+
+
 def format_datetime(value: datetime) -> str:
     """ISO 8601 with milliseconds and ``Z``, the one wire format of timestamps."""
     if value.tzinfo is not UTC:
@@ -32,12 +43,17 @@ def format_datetime(value: datetime) -> str:
 def contains_nul(value: Any) -> bool:
     """True when a string anywhere in ``value`` (keys included) holds a NUL character,
     which PostgreSQL cannot store in text or JSON."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(item) for item in value)
+    pending = [value]  # iterative: a value may nest deeper than the recursion limit
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 

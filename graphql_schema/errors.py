@@ -13,7 +13,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
+from graphql.language.parser import MAX_NESTING_DEPTH
 
 from app.errors import QUERY_TIMEOUT, TIMEOUT_MESSAGE, EventgraphError
 from db.database import DatabaseBusy, StatementTimeout
@@ -50,6 +51,9 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
     ``executing``: the error arose once execution began (after parsing and validation),
     so one without a field path is a variable value graphql-core could not coerce.
     """
+    if isinstance(error, GraphQLSyntaxError) and "nested too deeply" in error.message:
+        message = f"the document nests deeper than {MAX_NESTING_DEPTH} levels"
+        return _with(error, message, {"code": "BAD_USER_INPUT"})
     for cause in _cause_chain(error.original_error):
         if isinstance(cause, EventgraphError):
             extensions: dict[str, Any] = {"code": cause.code}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
@@ -13,7 +15,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
-from app.errors import EventgraphError
+from app.errors import BadInput, EventgraphError
+from app.json_input import loads
 from app.settings import Settings
 from app.state import app_state
 from graphql_schema.context import Context
@@ -48,6 +51,20 @@ class EventgraphRouter(GraphQLRouter[Context, None]):
         if _HEADERS_FROM_URL not in html:
             raise RuntimeError("GraphiQL template changed: review what it reads from the URL")
         return html.replace(_HEADERS_FROM_URL, "React.useState(undefined)")
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """HTTP bodies and GET ``variables``: strict JSON within the limits, or a 400."""
+        try:
+            return loads(data)
+        except BadInput as error:
+            raise HTTPException(400, error.message) from None
+
+    def decode_json(self, data: str | bytes) -> object:
+        """WebSocket messages: a refused one closes the socket as a non-JSON message."""
+        try:
+            return loads(data)
+        except BadInput as error:
+            raise json.JSONDecodeError(error.message, "", 0) from None
 
     def encode_json(self, data: object) -> bytes:
         # Results hold only JSON-native values (scalars are serialised already).

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
-from graphql import ValueNode, value_from_ast_untyped
+from graphql import (
+    EnumValueNode,
+    GraphQLError,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    value_from_ast_untyped,
+)
 from strawberry.types.scalar import ScalarDefinition
 
-from db.types import format_datetime, to_millis
+from app.errors import BadInput
+from app.json_input import check_value
+from db.types import format_datetime, parse_instant
+
+
+def _bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 def parse_datetime(value: object) -> datetime:
     """ISO 8601 to an aware UTC datetime truncated to milliseconds; naive means UTC."""
     if not isinstance(value, str):
-        raise ValueError(f"DateTime must be an ISO 8601 string, got {type(value).__name__}")
+        raise _bad_input(f"DateTime must be an ISO 8601 string, got {type(value).__name__}")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"DateTime {value!r} is not ISO 8601") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return to_millis(parsed)
+        return parse_instant(value)
+    except ValueError as exc:
+        raise _bad_input(f"DateTime {value!r} is not an ISO 8601 date-time ({exc})") from None
 
 
 def _serialize_datetime(value: datetime) -> str:
@@ -48,15 +58,42 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+def _parse_json_value(value: Any) -> Any:
+    """A variable's value (already strict JSON from ``app.json_input``) within the limits."""
+    try:
+        check_value(value, path=None)
+    except BadInput as error:
+        message = error.message  # relative to the value: not the argument's path
+    else:
+        return value
+    raise _bad_input(message)
+
+
+def _literal(node: ValueNode, variables: dict[str, Any] | None) -> Any:
+    # The parser bounds a document's nesting, so this recursion is bounded too.
+    if isinstance(node, ObjectValueNode):
+        return {field.name.value: _literal(field.value, variables) for field in node.fields}
+    if isinstance(node, ListValueNode):
+        return [_literal(item, variables) for item in node.values]
+    if isinstance(node, EnumValueNode):
+        raise _bad_input(
+            f"{node.value} is not a JSON value (quote strings; NaN and Infinity are not JSON)"
+        )
     return value_from_ast_untyped(node, variables)
+
+
+def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    return _parse_json_value(_literal(node, variables))
 
 
 _JSON = strawberry.scalar(
     name="JSON",
-    description="Any JSON value: object, array, string, number, boolean or null.",
+    description=(
+        "Any JSON value: object, array, string, number, boolean or null, nested at most 32"
+        " levels. Numbers are finite (no NaN or Infinity); integers fit in 64 bits."
+    ),
     serialize=_identity,
-    parse_value=_identity,
+    parse_value=_parse_json_value,
     parse_literal=_parse_json_literal,
 )
 

@@ -11,11 +11,14 @@ from app.events import read as read_service
 from app.events.read import EventQuery, PageRequest
 from app.events.replay import admin_filter, replay_events
 from rest.deps import AdminDep, StateDep
+from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, AdminEventListOut, AdminEventOneOut, ReplayIn, ReplayOut
 from rest.params import parse_datetime
 from rest.shapes import JsonResponse, event_admin
 
-router = APIRouter(prefix="/v1/admin/events", tags=["admin events (/v1/admin)"])
+router = APIRouter(
+    prefix="/v1/admin/events", tags=["admin events (/v1/admin)"], route_class=StrictJsonRoute
+)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     code: ERROR_RESPONSES[code] for code in (400, 401, 403)
 }

@@ -14,11 +14,16 @@ from app.events.feed import check_channel_access, get_channel_event, poll_channe
 from app.events.publish import EventDraft, publish_events
 from app.state import AppState
 from rest.deps import PrincipalDep, StateDep
+from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, ChannelEventOut, ChannelEventsOut, ErrorOut
 from rest.params import parse_datetime
 from rest.shapes import JsonResponse, event_snake
 
-router = APIRouter(prefix="/api/v1/channels", tags=["channel events (/api/v1/channels)"])
+router = APIRouter(
+    prefix="/api/v1/channels",
+    tags=["channel events (/api/v1/channels)"],
+    route_class=StrictJsonRoute,
+)
 
 _DRAFT_FIELDS = {"type", "data", "meta", "subject_id", "user_id", "parent_id"}
 

@@ -17,10 +17,16 @@ from app.workspaces import read as workspace_reads
 from app.workspaces import service as workspaces
 from db.query.ast import Compare
 from rest.deps import AdminDep, StateDep
+from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, ErrorOut
 from rest.shapes import JsonResponse, camel_record
 
-router = APIRouter(prefix="/api/v1", tags=["management"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["management"],
+    responses=ERROR_RESPONSES,
+    route_class=StrictJsonRoute,
+)
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The id is taken"}
 }

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
-
-import orjson
+from datetime import datetime
 
 from app.errors import BadInput
+from app.json_input import loads
 from db.query.ast import TRUE, And, Compare, Filter, OrderKey
+from db.types import parse_instant
 from graphql_schema.inputs.coerce import coerce_filter, coerce_order
 
 MAX_IDS = 100
-
-
-def parse_json_param(raw: str, *, path: str) -> Any:
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"{path} is not valid JSON: {exc}", path=path) from None
-    if contains_nul(value):
-        raise BadInput(f"{path} must not contain NUL (\\u0000) characters", path=path)
-    return value
 
 
 def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
@@ -40,12 +29,12 @@ def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:
 # Pollers send the same filter again and again; the AST is immutable, errors are not cached.
 @functools.lru_cache(maxsize=512)
 def _coerced_filter(raw: str, path: str) -> Filter:
-    return coerce_filter(parse_json_param(raw, path=path), path=path)
+    return coerce_filter(loads(raw, path=path), path=path)
 
 
 @functools.lru_cache(maxsize=512)
 def _coerced_order(raw: str, path: str) -> tuple[OrderKey, ...]:
-    return coerce_order(parse_json_param(raw, path=path), path=path)
+    return coerce_order(loads(raw, path=path), path=path)
 
 
 def parse_order(raw: str | None, *, path: str = "orderBy") -> tuple[OrderKey, ...]:
@@ -59,16 +48,13 @@ def parse_datetime(raw: str | None, *, path: str) -> datetime | None:
     """ISO 8601 (``Z`` or an offset; a bare date is midnight UTC; naive means UTC)."""
     if raw is None:
         return None
-    text = raw.strip()
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
+        return parse_instant(raw.strip())
+    except ValueError as exc:
         raise BadInput(
-            f"{path} must be an ISO 8601 date-time such as 2025-03-20T00:00:00Z", path=path
+            f"{path} must be an ISO 8601 date-time such as 2025-03-20T00:00:00Z ({exc})",
+            path=path,
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def parse_ids(raw: str | None, *, path: str = "ids") -> tuple[str, ...] | None:
@@ -110,18 +96,3 @@ def combine(base: Filter, leaves: Sequence[Filter]) -> Filter:
     if base == TRUE:
         return leaves[0] if len(leaves) == 1 else And(tuple(leaves))
     return And((base, *leaves))
-
-
-def contains_nul(value: object, depth: int = 0) -> bool:
-    """True when a JSON value holds a NUL character in any string or key."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 256:
-        return False
-    if isinstance(value, dict):
-        return any(
-            contains_nul(k, depth + 1) or contains_nul(v, depth + 1) for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return any(contains_nul(item, depth + 1) for item in value)
-    return False

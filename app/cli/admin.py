@@ -19,7 +19,7 @@ from app.tokens.service import TOKEN_KINDS, create_token
 from app.workspaces.service import create_workspace
 from db.database import Database
 from db.migrate import upgrade
-from db.types import format_datetime
+from db.types import format_datetime, parse_instant
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ def _parse_expiry(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_instant(value)
     except ValueError:
         raise typer.BadParameter("use ISO 8601, e.g. 2030-01-01T00:00:00Z") from None
 

@@ -6,7 +6,7 @@ import asyncio
 import gzip
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TypeVar, cast
 
@@ -30,6 +30,7 @@ from db.database import Database
 from db.migrate import upgrade
 from db.query.ast import And, Compare, Filter
 from db.query.scope import ADMIN_SCOPE
+from db.types import parse_instant
 
 T = TypeVar("T")
 _stderr = Console(stderr=True)
@@ -58,10 +59,9 @@ def _datetime(value: str | None, *, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_instant(value)
     except ValueError:
         raise typer.BadParameter(f"{option}: use ISO 8601, e.g. 2025-01-01T00:00:00Z") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def export_command(

@@ -11,11 +11,13 @@ import orjson
 
 from app.errors import BadInput
 from app.events.read import EventRow
+from app.json_input import check_value, loads
+from app.text import check_text
 from db.database import Database
 from db.query.ast import TRUE, Filter
 from db.query.scope import ReadScope
 from db.repositories import archive as archive_repo
-from db.types import format_datetime
+from db.types import format_datetime, parse_instant
 
 EXPORT_BATCH = 500
 
@@ -87,31 +89,32 @@ class ImportResult:
 
 
 def parse_line(line: bytes | str, *, number: int) -> dict[str, Any]:
-    """An archive line as an ``events`` row; a ``BadInput`` naming the line otherwise."""
+    """An archive line as an ``events`` row; a ``BadInput`` naming the line otherwise.
+
+    A line holds what publishing accepts: the same JSON intake, text and nesting limits.
+    """
     path = f"line {number}"
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise BadInput(f"line {number} is not valid JSON", path=path) from exc
+    obj = loads(line, path=path)
     if not isinstance(obj, dict):
         raise BadInput(f"line {number} is not a JSON object", path=path)
-    if "\\u0000" in (line.decode() if isinstance(line, bytes) else line):
-        # PostgreSQL cannot store NUL in text or jsonb; refuse it rather than fail midway.
-        raise BadInput(f"line {number} contains a NUL (\\u0000) character", path=path)
     for name in _REQUIRED:
         if not isinstance(obj.get(name), str) or not obj[name]:
             raise BadInput(f"line {number}: {name} must be a non-empty string", path=path)
     for name in _OPTIONAL_TEXT:
         if obj.get(name) is not None and not isinstance(obj[name], str):
             raise BadInput(f"line {number}: {name} must be a string or null", path=path)
+    for name in (*_REQUIRED, *_OPTIONAL_TEXT):
+        check_text(obj.get(name), path=f"{path}.{name}")
+    for name in ("data", "meta"):
+        check_value(obj.get(name), path=f"{path}.{name}")
     try:
-        created = datetime.fromisoformat(obj["createdAt"])
+        created = parse_instant(obj["createdAt"])
     except ValueError as exc:
-        raise BadInput(f"line {number}: createdAt is not an ISO 8601 time", path=path) from exc
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
+        raise BadInput(
+            f"line {number}: createdAt is not an ISO 8601 time ({exc})", path=path
+        ) from None
     row = {column: obj.get(name) for name, column in EVENT_FIELDS}
-    row["created_at"] = created.astimezone(UTC)
+    row["created_at"] = created
     return row
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from app.auth.principal import Principal
 from app.errors import BadInput, Forbidden, NotFound, Unauthenticated
 from app.events.read import EventRow
+from app.json_input import INT_MAX
 from db.database import Database
 from db.repositories import feed as feed_repo
 
@@ -53,9 +54,10 @@ def decode_cursor(cursor: str, *, path: str = "cursor") -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, digits = raw.partition(":")
-    if f"{prefix}:" != _CURSOR_PREFIX or not digits.isdigit() or len(digits) > 19:
+    position = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 20 else -1
+    if f"{prefix}:" != _CURSOR_PREFIX or not 0 <= position <= INT_MAX:
         raise BadInput("cursor is not a cursor returned by this endpoint", path=path)
-    return int(digits)
+    return position
 
 
 async def check_channel_access(

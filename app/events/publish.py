@@ -13,15 +13,15 @@ from app.channels.schemas import validate_data
 from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
 from app.events.delivery import Delivery, DeliveryKind
 from app.events.read import EventRow
+from app.json_input import check_value
 from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
-from app.text import reject_nul
+from app.text import check_text
 from db.database import Database
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.errors import MissingReferenceError
 
-MAX_TYPE_LENGTH = 200
 MAX_META_BYTES = 16 * 1024
 
 
@@ -48,18 +48,23 @@ def _compact_size(value: Any, *, what: str, path: str) -> int:
         raise BadInput(f"{what} is not representable as JSON: {exc}", path=path) from None
 
 
+# (draft field, input name): short text, checked with ``check_text``.
+_TEXT_FIELDS = (
+    ("type", "type"),
+    ("subject_id", "subjectId"),
+    ("user_id", "userId"),
+    ("parent_id", "parentId"),
+)
+
+
 def _check_draft(
     draft: EventDraft, channel: Mapping[str, Any], settings: Settings, *, path: str
 ) -> None:
-    if draft.type is not None and len(draft.type) > MAX_TYPE_LENGTH:
-        raise BadInput(
-            f"type must be at most {MAX_TYPE_LENGTH} characters", path=_join(path, "type")
-        )
+    for field, name in _TEXT_FIELDS:
+        check_text(getattr(draft, field), path=_join(path, name))
     if draft.data is None:
         raise BadInput("data is required and must not be null", path=_join(path, "data"))
-    for field in ("type", "data", "meta", "subject_id", "user_id", "parent_id"):
-        camel = {"subject_id": "subjectId", "user_id": "userId", "parent_id": "parentId"}
-        reject_nul(getattr(draft, field), path=_join(path, camel.get(field, field)))
+    check_value(draft.data, path=_join(path, "data"))
     size = _compact_size(draft.data, what="data", path=_join(path, "data"))
     if size > settings.max_event_bytes:
         raise PayloadTooLarge(
@@ -67,6 +72,7 @@ def _check_draft(
             path=_join(path, "data"),
         )
     if draft.meta is not None:
+        check_value(draft.meta, path=_join(path, "meta"))
         meta_size = _compact_size(draft.meta, what="meta", path=_join(path, "meta"))
         if meta_size > MAX_META_BYTES:
             raise PayloadTooLarge(

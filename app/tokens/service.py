@@ -10,6 +10,7 @@ from ulid import ULID
 from app.auth.principal import Principal, require_admin
 from app.auth.tokens import forget, hash_secret, new_secret
 from app.errors import BadInput, NotFound
+from app.text import check_text
 from app.workspaces.service import validate_name
 from db.database import Database
 from db.repositories import channels as channel_repo
@@ -27,6 +28,7 @@ def _check_ids(ids: Sequence[str], *, path: str) -> list[str]:
     for index, value in enumerate(ids):
         if not isinstance(value, str) or not value:
             raise BadInput("ids must be non-empty strings", path=f"{path}[{index}]")
+        check_text(value, path=f"{path}[{index}]")
         if value not in unique:
             unique.append(value)
     return unique
@@ -51,6 +53,8 @@ async def create_token(
         raise BadInput(f"kind must be one of {', '.join(TOKEN_KINDS)}", path="input.kind")
     channels = _check_ids(channel_ids, path="input.channelIds")
     workspaces = _check_ids(workspace_ids, path="input.workspaceIds")
+    check_text(publisher_id, path="input.publisherId")
+    check_text(publisher_name, path="input.publisherName")
     now = datetime.now(UTC)
     if expires_at is not None:
         if expires_at.tzinfo is None:

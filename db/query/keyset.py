@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import ColumnElement, FromClause, and_, false, literal, or_, tuple_
 
 from db.query.ast import NOT_NULL_FIELDS, Entity, Filter, OrderKey
-from db.types import format_datetime, to_millis
+from db.types import format_datetime, parse_instant
 
 Values = tuple[Any, ...]
 
@@ -86,10 +86,9 @@ def decode_cursor(
             if not isinstance(value, dict) or not isinstance(value.get("d"), str):
                 raise InvalidCursorError("malformed cursor")
             try:
-                stamp = datetime.fromisoformat(value["d"].replace("Z", "+00:00"))
+                values.append(parse_instant(value["d"]))
             except ValueError as exc:
                 raise InvalidCursorError("malformed cursor") from exc
-            values.append(to_millis(stamp))
         elif isinstance(value, str):
             values.append(value)
         else:

@@ -20,7 +20,8 @@ from graphql import GraphQLError, parse, specified_rules, validate
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import EventgraphError
+from app.errors import BadInput, EventgraphError
+from app.json_input import loads
 from app.observability.metrics import record_graphql_operation
 from app.state import app_state
 from db.database import DatabaseBusy, StatementTimeout
@@ -76,9 +77,9 @@ class PlanCache:
 
 def _planned_request(body: bytes) -> tuple[str, str | None, dict[str, Any] | None] | None:
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
+        payload = loads(body)
+    except BadInput:
+        return None  # Strawberry answers it
     if not isinstance(payload, dict):
         return None
     query, name, variables = (

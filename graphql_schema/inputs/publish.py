@@ -15,13 +15,21 @@ class EventInput:
         default=strawberry.UNSET, description="Its type (at most 200 characters)."
     )
     data: JSON = strawberry.field(
-        description="The payload: any JSON except null, at most MAX_EVENT_BYTES compact."
+        description=(
+            "The payload: any JSON except null, at most MAX_EVENT_BYTES compact and nested"
+            " at most 32 levels."
+        )
     )
     meta: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Free-form metadata (at most 16 KB), not validated."
+        default=strawberry.UNSET,
+        description="Free-form metadata (at most 16 KB, nested at most 32 levels), not validated.",
     )
-    subject_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET)
-    user_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET)
+    subject_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
+    user_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 200 characters."
+    )
     parent_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="An event the publisher can read."
     )

@@ -122,7 +122,7 @@ async def test_empty_and_oversized_batches(db: Database, settings: Settings, cha
         (EventDraft(type="x" * 201, data=1), BadInput, "events[1].type"),
         (EventDraft(data=1, meta={"k": "x" * 17000}), PayloadTooLarge, "events[1].meta"),
         (EventDraft(data={"k": "x" * 70000}), PayloadTooLarge, "events[1].data"),
-        (EventDraft(data={"big": 2**70}), BadInput, "events[1].data"),
+        (EventDraft(data={"big": 2**70}), BadInput, "events[1].data.big"),
         (
             EventDraft(data=1, parent_id="01JUNKNOWNPARENT0000000000"),
             BadInput,

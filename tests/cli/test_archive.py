@@ -170,3 +170,49 @@ def test_purge_deletes_only_older_events(database_url: str) -> None:
     result = _invoke(database_url, "purge", "--before", future, "--batch-size", "3")
     assert "deleted 4 events" in result.output
     assert asyncio.run(_seqs(database_url)) == []
+
+
+_GOOD_LINE = (
+    '{"id": "01JGOODLINE000000000000000", "channelId": "c", "workspaceId": "w",'
+    ' "createdAt": "2025-01-01T00:00:00.000Z", "data": 1}'
+)
+
+
+def _line(**fields: str) -> str:
+    base = {
+        "id": '"01JBADLINE0000000000000000"',
+        "channelId": '"c"',
+        "workspaceId": '"w"',
+        "createdAt": '"2025-01-01T00:00:00.000Z"',
+        "data": "1",
+    }
+    base.update(fields)
+    return "{" + ", ".join(f'"{k}": {v}' for k, v in base.items()) + "}"
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (_line(data='{"n": NaN}'), "NaN, Infinity and -Infinity are not JSON"),
+        (_line(meta="[Infinity]"), "NaN, Infinity and -Infinity are not JSON"),
+        (_line(data="[" * 300 + "]" * 300), "at most 64 levels"),
+        (_line(data='{"a": ' * 40 + "1" + "}" * 40), "at most 32 levels"),
+        (_line(data="180000000000000000000"), "does not fit in 64 bits"),
+        (_line(data="[9223372036854775808]"), "64 bits"),
+        (_line(subjectId='"' + "s" * 201 + '"'), "line 2.subjectId must be at most 200"),
+        (_line(createdAt=f'"{"0001-01-01T00:00:00+14:00"}"'), "outside the years 1-9999"),
+        (_line(data='"a\\u0000"'), "NUL"),
+    ],
+)
+def test_import_refuses_what_publishing_refuses(
+    database_url: str, tmp_path: Path, line: str, needle: str
+) -> None:
+    archive = tmp_path / "bad.ndjson"
+    archive.write_text(f"{_GOOD_LINE}\n{line}\n")
+    result = runner.invoke(
+        cli, ["import", str(archive)], env={"EVENTGRAPH_DATABASE_URL": database_url}
+    )
+    assert result.exit_code == 1, result.output
+    assert "line 2" in result.output
+    assert needle in result.output.replace("\n", "")
+    assert asyncio.run(_seqs(database_url)) == []  # the good first line was not stored either

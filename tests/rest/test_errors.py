@@ -85,7 +85,7 @@ async def test_nul_characters_are_bad_input_not_database_errors(api: Api) -> Non
         ("/api/events?type=%00", "type"),
         ("/api/events/%00", "id"),
         ("/api/events?ids=%00", "ids"),
-        ("/api/events?filter=%7B%22type%22%3A%7B%22eq%22%3A%22%5Cu0000%22%7D%7D", "filter"),
+        ("/api/events?filter=%7B%22type%22%3A%7B%22eq%22%3A%22%5Cu0000%22%7D%7D", "filter.type.eq"),
         ("/api/events/export.ndjson?type=%00", "type"),
         ("/api/v1/channels/market/events?type=a%00b", "type"),
         ("/api/v1/channels/%00/events", "channelId"),
