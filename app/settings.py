@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         5000, ge=0, description="How long a SQLite writer waits for the lock before a 503"
     )
     log_level: str = Field("INFO", description="Root log level")
+    fast_paths: bool = Field(
+        True,
+        description="Serve the hot reads (planned GraphQL queries, GET /api/events) through"
+        " their shortcut paths; off, every request takes the general path",
+    )
 
     @field_validator("database_url")
     @classmethod

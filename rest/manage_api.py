@@ -18,6 +18,7 @@ from app.workspaces import service as workspaces
 from db.query.ast import Compare
 from rest.deps import AdminDep, StateDep
 from rest.models import ERROR_RESPONSES, ErrorOut
+from rest.params import PageSize
 from rest.shapes import JsonResponse, camel_record
 
 router = APIRouter(prefix="/api/v1", tags=["management"], responses=ERROR_RESPONSES)
@@ -101,7 +102,7 @@ async def create_workspace(state: StateDep, principal: AdminDep, body: Workspace
     return JsonResponse(_workspace(row), status_code=201)
 
 
-LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
+LimitQuery = Annotated[PageSize, Query(description="Page size (1-100)")]
 AfterQuery = Annotated[str | None, Query(description="`pageInfo.endCursor` of the previous page")]
 
 
