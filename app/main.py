@@ -22,9 +22,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
         lifespan=build_lifespan(settings),
     )
-    app.include_router(create_graphql_router(settings), prefix="/graphql")
+    graphql_router = create_graphql_router(settings)
+    app.include_router(graphql_router, prefix="/graphql")
     install_rest(app, settings)
-    app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
+    # innermost: sees bounded bodies, is measured
+    app.add_middleware(FastQueryMiddleware, view=graphql_router, enabled=settings.fast_paths)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
     return app
