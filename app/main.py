@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.csrf import CsrfMiddleware
 from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
 from app.observability.metrics import MetricsMiddleware
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_rest(app, settings)
     # innermost: sees bounded bodies, is measured
     app.add_middleware(FastQueryMiddleware, view=graphql_router, enabled=settings.fast_paths)
+    app.add_middleware(CsrfMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
     return app
