@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.asgi_responses import send_json
 from app.auth.credentials import SESSION_COOKIE
 
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -59,17 +60,6 @@ class CsrfMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_forgeable(scope["method"], Headers(scope=scope)):
-            body = _body(scope["path"])
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, _body(scope["path"]), status=403)
             return
         await self.app(scope, receive, send)

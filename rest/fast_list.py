@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.asgi_responses import send_json
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.tokens import authenticate
 from app.errors import EventgraphError
@@ -61,17 +62,7 @@ class FastListMiddleware:
                 body = None
             if body is not None:
                 record_fast_path("rest_list")
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                await send_json(send, body)
                 return
         await self.app(scope, receive, send)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from db.database import Database
 from db.repositories import feed as feed_repo
 
 _CURSOR_PREFIX = "seq:"
+_POSITION = re.compile(r"[0-9]{1,19}")
+_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,8 @@ def decode_cursor(cursor: str, *, path: str = "cursor") -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, digits = raw.partition(":")
-    if f"{prefix}:" != _CURSOR_PREFIX or not digits.isdigit() or len(digits) > 19:
+    # ASCII digits within BIGINT: str.isdigit() and int() also take other scripts.
+    if f"{prefix}:" != _CURSOR_PREFIX or not _POSITION.fullmatch(digits) or int(digits) > _MAX:
         raise BadInput("cursor is not a cursor returned by this endpoint", path=path)
     return int(digits)
 

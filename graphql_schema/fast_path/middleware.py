@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
+from app.asgi_responses import send_json
 from app.errors import EventgraphError
 from app.observability.metrics import record_fast_path, record_graphql_operation
 from app.state import app_state
@@ -94,13 +95,13 @@ class FastQueryMiddleware:
             return
         if scope["method"] != "POST":
             if b"%00" in scope.get("query_string", b""):
-                await _send_json(send, _NUL_ERROR)
+                await send_json(send, _NUL_ERROR)
                 return
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         if _has_nul(body):
-            await _send_json(send, _NUL_ERROR)
+            await send_json(send, _NUL_ERROR)
             return
         if self.enabled and await self._serve(scope, body, send):
             return
@@ -140,7 +141,7 @@ class FastQueryMiddleware:
         scope["route"] = _GRAPHQL_ROUTE
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
         record_fast_path("graphql")
-        await _send_json(send, orjson.dumps({"data": data}))
+        await send_json(send, orjson.dumps({"data": data}))
         return True
 
 
@@ -166,20 +167,6 @@ def _has_nul(body: bytes) -> bool:
         return contains_nul(orjson.loads(body))
     except orjson.JSONDecodeError:
         return b"\x00" in body
-
-
-async def _send_json(send: Send, payload: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive: Receive) -> bytes:

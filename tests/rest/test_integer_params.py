@@ -4,6 +4,7 @@ are read from the served OpenAPI document, so a new one is covered without editi
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -69,3 +70,22 @@ async def test_replay_limit_in_the_body(world: World, limit: object) -> None:
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["path"] == "limit"
+
+
+@pytest.mark.parametrize("position", ["\u00b2", "\u0661", str(DB_INT_MAX + 1), "9" * 19, "-1"])
+async def test_a_crafted_feed_cursor_is_a_400(world: World, position: str) -> None:
+    cursor = base64.urlsafe_b64encode(f"seq:{position}".encode()).decode().rstrip("=")
+    response = await world.api.http.get(
+        "/api/v1/channels/market/events", params={"cursor": cursor}, headers=ADMIN
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["path"] == "cursor"
+
+
+async def test_the_largest_feed_position_is_served(world: World) -> None:
+    cursor = base64.urlsafe_b64encode(f"seq:{DB_INT_MAX}".encode()).decode().rstrip("=")
+    response = await world.api.http.get(
+        "/api/v1/channels/market/events", params={"cursor": cursor}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["events"] == []
