@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.csrf import CsrfMiddleware
 from app.http_headers import SecurityHeadersMiddleware
 from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
@@ -23,10 +24,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Event store and realtime stream: GraphQL at /graphql, REST under /api.",
         lifespan=build_lifespan(settings),
     )
-    # GraphQL is described by its own schema (schema.graphql), not by the REST document.
-    app.include_router(create_graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    graphql_router = create_graphql_router(settings)
+    app.include_router(graphql_router, prefix="/graphql")
     install_rest(app, settings)
-    app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
+    # innermost: sees bounded bodies, is measured
+    app.add_middleware(FastQueryMiddleware, view=graphql_router, enabled=settings.fast_paths)
+    app.add_middleware(CsrfMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)  # on every answer, the 413s included
     app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above

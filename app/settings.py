@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         5, ge=1, description="Seconds an idle keep-alive connection stays open"
     )
     log_level: str = Field("INFO", description="Root log level")
+    fast_paths: bool = Field(
+        True,
+        description="Serve the hot reads (planned GraphQL queries, GET /api/events) through"
+        " their shortcut paths; off, every request takes the general path",
+    )
 
     @field_validator("database_url")
     @classmethod

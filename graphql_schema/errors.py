@@ -67,9 +67,7 @@ def format_error(error: GraphQLError, *, executing: bool) -> GraphQLError:
         if isinstance(cause, StatementTimeout):
             return _with(error, TIMEOUT_MESSAGE, {"code": QUERY_TIMEOUT})
     original = error.original_error
-    # A custom scalar refusing a literal or variable raises ValueError/TypeError; without a
-    # field path that is the client's value, not a fault.
-    if original is None or isinstance(original, GraphQLError | ValueError | TypeError):
+    if original is None or isinstance(original, GraphQLError):
         code = (error.extensions or {}).get("code")
         if isinstance(code, str):
             return error

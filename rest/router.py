@@ -41,5 +41,5 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(admin_api.router, dependencies=guarded)
     app.include_router(channels_api.router, dependencies=guarded)
     app.include_router(manage_api.router, dependencies=guarded)
-    app.add_middleware(FastListMiddleware)
+    app.add_middleware(FastListMiddleware, enabled=settings.fast_paths)
     install_openapi(app)

@@ -11,5 +11,5 @@ async def test_a_bad_datetime_literal_is_a_validation_error(api: Api) -> None:
     )
     for token in ("test-admin-secret", None):
         body = await api.graphql(query, token=token)
-        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", body
-        assert "not ISO 8601" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        assert "not an ISO 8601 date-time" in body["errors"][0]["message"]
