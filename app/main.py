@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.csrf import CsrfMiddleware
 from app.http_headers import SecurityHeadersMiddleware
 from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
@@ -28,9 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.include_router(create_graphql_router(settings))
+    graphql_router = create_graphql_router(settings)
+    app.include_router(graphql_router)
     install_rest(app, settings)
-    app.add_middleware(FastQueryMiddleware)  # innermost: sees bounded bodies, is measured
+    # innermost: sees bounded bodies, is measured
+    app.add_middleware(FastQueryMiddleware, view=graphql_router, enabled=settings.fast_paths)
+    app.add_middleware(CsrfMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ErrorMiddleware)  # answers what escapes the above, never re-raises
     app.add_middleware(SecurityHeadersMiddleware)  # on every answer, the 413s included

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     webhook_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between outbox polls when not woken by a publish"
     )
+    fast_paths: bool = Field(
+        True,
+        description="Serve the hot reads (planned GraphQL queries, GET /api/events) through"
+        " their shortcut paths; off, every request takes the general path",
+    )
 
     @field_validator("database_url")
     @classmethod

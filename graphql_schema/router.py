@@ -10,12 +10,14 @@ import orjson
 from cross_web import HTTPException
 from fastapi import Depends
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth.credentials import SESSION_COOKIE, request_secret
 from app.auth.principal import Principal
@@ -28,6 +30,9 @@ from db.database import DatabaseUnavailable
 from graphql_schema.context import Context
 from graphql_schema.graphiql import graphiql_asset, graphiql_page
 from graphql_schema.schema import schema
+
+TRANSPORT_ERROR_CODE = "BAD_REQUEST"
+"""``extensions.code`` of a request refused before execution (Apollo Server's code)."""
 
 
 def _presented_secret(connection: HTTPConnection) -> str | None:
@@ -75,14 +80,22 @@ class TextFrames(ASGIWebSocketAdapter):
 
 
 class EventgraphRouter(GraphQLRouter[Context, None]):
+    """Strawberry's router, with its transport errors in the GraphQL-over-HTTP shape and
+    every WebSocket message as a text frame."""
+
     websocket_adapter_class = TextFrames
 
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies and GET ``variables``: strict JSON within the limits, or a 400."""
         try:
-            return loads(data)
+            value = loads(data)
         except BadInput as error:
             raise HTTPException(400, error.message) from None
+        # Strawberry reads fields off whatever the body decodes to: a bare string or number
+        # would be an AttributeError (a 500) further on.
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
 
     def decode_json(self, data: str | bytes) -> object:
         """WebSocket messages: a refused one closes the socket as a non-JSON message."""
@@ -98,8 +111,33 @@ class EventgraphRouter(GraphQLRouter[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()  # served from the process, not a CDN
 
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: Context | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
+        except HTTPException as error:
+            return transport_error(error, method=request.scope.get("method", ""))
 
-def create_graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
+
+def transport_error(error: HTTPException, *, method: str) -> Response:
+    """A request Strawberry refuses before execution, as ``{"errors": [...]}`` JSON.
+
+    A mutation over GET is 405 with ``Allow: POST``; everything else keeps Strawberry's
+    status (400 for a body, content type or operation it cannot use)."""
+    status, headers = error.status_code, {}
+    if method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+        status, headers = 405, {"Allow": "POST"}
+    body = {"errors": [{"message": error.reason, "extensions": {"code": TRANSPORT_ERROR_CODE}}]}
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def create_graphql_router(settings: Settings) -> EventgraphRouter:
     """The GraphQL router that ``app.main`` mounts at ``/graphql``."""
 
     async def get_context(connection: HTTPConnection) -> Context:

@@ -13,7 +13,7 @@ from app.events.replay import admin_filter, replay_events
 from rest.deps import AdminDep, StateDep
 from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, AdminEventListOut, AdminEventOneOut, ReplayIn, ReplayOut
-from rest.params import parse_datetime
+from rest.params import Offset, PageSize, parse_datetime
 from rest.shapes import JsonResponse, event_admin
 
 router = APIRouter(
@@ -33,8 +33,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 async def list_admin_events(
     state: StateDep,
     principal: AdminDep,
-    limit: Annotated[int, Query(ge=1, le=100, description="Results per page (1-100)")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Pagination offset")] = 0,
+    limit: Annotated[PageSize, Query(description="Results per page (1-100)")] = 50,
+    offset: Annotated[Offset, Query(description="Pagination offset")] = 0,
     user_id: Annotated[
         str | None, Query(alias="userId", description="Filter by user id", examples=["user_abc"])
     ] = None,

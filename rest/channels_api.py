@@ -17,7 +17,7 @@ from app.state import AppState
 from rest.deps import PrincipalDep, StateDep
 from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, ChannelEventOut, ChannelEventsOut, ErrorOut
-from rest.params import parse_datetime
+from rest.params import PageSize, parse_datetime
 from rest.shapes import JsonResponse, event_snake
 
 router = APIRouter(
@@ -166,7 +166,7 @@ async def poll(
         str | None, Query(description="The `cursor` of a previous response: events after it")
     ] = None,
     type: Annotated[str | None, Query(description="Only events of this type")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")] = 100,
+    limit: Annotated[PageSize, Query(description="Page size (1-100)")] = 100,
 ) -> JsonResponse:
     """Oldest first, in publish (commit) order. Keep polling with the returned `cursor`:
     no event is missed or repeated, even with concurrent publishers; an empty page returns

@@ -6,7 +6,7 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import StreamingResponse
 
 from app.auth.principal import Principal
@@ -16,91 +16,13 @@ from app.events.archive import export_events, ndjson_line
 from app.events.cost import check_cost, filter_cost
 from app.events.read import EventQuery, PageRequest
 from app.state import AppState
-from db.query.ast import Filter
 from rest.deps import AuthenticatedDep, StateDep
+from rest.event_params import EventListParams, ExportParams
 from rest.models import ERROR_RESPONSES, EventListOut, EventOut
-from rest.params import between, combine, equals, parse_datetime, parse_filter, parse_ids
-from rest.params import parse_order as parse_order_param
+from rest.params import parse_ids, parse_order
 from rest.shapes import JsonResponse, event_camel, event_camel_raw
 
 router = APIRouter(tags=["events (/api/events)"], responses=ERROR_RESPONSES)
-
-FILTER_EXAMPLES = {
-    "type and JSON": {
-        "summary": "type is one of two values and data.price > 100",
-        "value": '{"type":{"in":["price.update","price.close"]},'
-        '"data":{"path":{"path":["price"],"gt":100}}}',
-    },
-    "boolean logic": {
-        "summary": "OR of two channels, not by a given publisher",
-        "value": '{"OR":[{"channelId":{"eq":"market-signals"}},{"channelId":{"eq":"news"}}],'
-        '"NOT":{"publisherId":{"eq":"agent-001"}}}',
-    },
-    "relations": {
-        "summary": "events whose parent is of type order.created",
-        "value": '{"parent":{"type":{"eq":"order.created"}}}',
-    },
-}
-ORDER_EXAMPLES = {
-    "newest first": {"summary": "the default", "value": '[{"createdAt":"desc"},{"id":"desc"}]'},
-    "by type, then oldest": {
-        "summary": "type ascending (nulls last), then createdAt ascending",
-        "value": '[{"type":"asc_nulls_last"},{"createdAt":"asc"}]',
-    },
-}
-
-
-def event_filter(
-    filter: Annotated[
-        str | None,
-        Query(
-            description="JSON-encoded `EventFilter` (the GraphQL input: AND/OR/NOT, per-field"
-            " operators, JSON paths, relations). Up to 32 KB.",
-            openapi_examples=FILTER_EXAMPLES,
-        ),
-    ] = None,
-    workspace_id: Annotated[str | None, Query(description="Shorthand: workspaceId equals")] = None,
-    type: Annotated[
-        str | None, Query(description="Shorthand: type equals", examples=["agent.created"])
-    ] = None,
-    topic: Annotated[str | None, Query(description="Alias of `type` (seed 000)")] = None,
-    subject_id: Annotated[str | None, Query(description="Shorthand: subjectId equals")] = None,
-    parent_id: Annotated[str | None, Query(description="Shorthand: parentId equals")] = None,
-    user_id: Annotated[str | None, Query(description="Shorthand: userId equals")] = None,
-    created_at_after: Annotated[
-        str | None,
-        Query(description="ISO 8601: createdAt at or after (inclusive)", examples=["2025-03-20"]),
-    ] = None,
-    created_at_before: Annotated[
-        str | None, Query(description="ISO 8601: createdAt at or before (inclusive)")
-    ] = None,
-    since: Annotated[
-        str | None,
-        Query(
-            description="ISO 8601: createdAt strictly after (seed 000)",
-            examples=["2025-03-20T00:00:00Z"],
-        ),
-    ] = None,
-) -> Filter:
-    """The filter of ``/api/events`` and its export: JSON ``filter`` AND every shorthand."""
-    leaves = [
-        *equals("workspace_id", workspace_id),
-        *equals("type", type),
-        *equals("type", topic),
-        *equals("subject_id", subject_id),
-        *equals("parent_id", parent_id),
-        *equals("user_id", user_id),
-        *between(
-            "created_at",
-            gte=parse_datetime(created_at_after, path="created_at_after"),
-            lte=parse_datetime(created_at_before, path="created_at_before"),
-            gt=parse_datetime(since, path="since"),
-        ),
-    ]
-    return combine(parse_filter(filter), leaves)
-
-
-FilterDep = Annotated[Filter, Depends(event_filter)]
 
 
 @router.get(
@@ -112,61 +34,28 @@ FilterDep = Annotated[Filter, Depends(event_filter)]
 async def list_events(
     state: StateDep,
     principal: AuthenticatedDep,
-    query_filter: FilterDep,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")] = 100,
-    after: Annotated[
-        str | None, Query(description="Cursor (`pageInfo.endCursor`): the page after it")
-    ] = None,
-    before: Annotated[
-        str | None, Query(description="Cursor (`pageInfo.startCursor`): the page before it")
-    ] = None,
-    ids: Annotated[
-        str | None,
-        Query(description="Comma-separated ids (at most 100); narrows within your scope"),
-    ] = None,
-    order_by: Annotated[
-        str | None,
-        Query(
-            alias="orderBy",
-            description="JSON-encoded `[EventOrderBy]`: one field per element, directions"
-            " asc/desc/asc_nulls_first/asc_nulls_last/desc_nulls_first/desc_nulls_last."
-            " Default newest first.",
-            openapi_examples=ORDER_EXAMPLES,
-        ),
-    ] = None,
+    params: Annotated[EventListParams, Query()],
 ) -> JsonResponse:
     """Events readable by the caller, newest first unless `orderBy` says otherwise, with
     keyset cursors. Requires `Authorization: Bearer <token>` or the `session` cookie."""
-    page = await events_page(
-        state=state,
-        principal=principal,
-        query_filter=query_filter,
-        limit=limit,
-        after=after,
-        before=before,
-        ids=ids,
-        order_by=order_by,
-    )
-    return JsonResponse(page)
+    return JsonResponse(await events_page(state=state, principal=principal, params=params))
 
 
 async def events_page(
-    *,
-    state: AppState,
-    principal: Principal,
-    query_filter: Filter,
-    limit: int,
-    after: str | None,
-    before: str | None,
-    ids: str | None,
-    order_by: str | None,
+    *, state: AppState, principal: Principal, params: EventListParams
 ) -> dict[str, Any]:
     """The body of ``GET /api/events`` (also served by ``rest.fast_list``)."""
     settings, db = state.settings, state.db
+    after, before = params.after, params.before
     if after is not None and before is not None:
         raise BadInput("pass either after or before, not both", path="before")
-    query = EventQuery(filter=query_filter, order=parse_order_param(order_by), ids=parse_ids(ids))
-    size = min(limit, settings.max_page_size)
+    query_filter = params.to_filter()
+    query = EventQuery(
+        filter=query_filter,
+        order=parse_order(params.order_by),
+        ids=parse_ids(params.ids),
+    )
+    size = min(params.limit, settings.max_page_size)
     check_cost(size * filter_cost(query_filter), settings.max_request_cost, path="filter")
     page = (
         PageRequest(last=size, before=before)
@@ -226,15 +115,12 @@ async def export_ndjson(
     request: Request,
     state: StateDep,
     principal: AuthenticatedDep,
-    query_filter: FilterDep,
-    after: Annotated[
-        str | None,
-        Query(description="An event id: export only events with a greater id (incremental)"),
-    ] = None,
+    params: Annotated[ExportParams, Query()],
 ) -> StreamingResponse:
     """Every matching readable event, streamed in constant memory. Send
     `Accept-Encoding: gzip` for a compressed stream; pass the last exported id as `after`
     for an incremental archive."""
+    query_filter = params.to_filter()
     # Each batch of the export is read like a full page.
     check_cost(
         state.settings.max_page_size * filter_cost(query_filter),
@@ -242,7 +128,10 @@ async def export_ndjson(
         path="filter",
     )
     batches = export_events(
-        db=state.db, scope=principal.read_scope, query_filter=query_filter, after_id=after
+        db=state.db,
+        scope=principal.read_scope,
+        query_filter=query_filter,
+        after_id=params.after,
     )
     # Read the first batch now so a bad filter is a 400, not a broken stream.
     first = await anext(batches, None)

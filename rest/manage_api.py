@@ -20,6 +20,7 @@ from db.query.ast import Compare
 from rest.deps import AdminDep, StateDep
 from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES, ErrorOut
+from rest.params import PageSize
 from rest.shapes import JsonResponse
 
 router = APIRouter(
@@ -93,7 +94,7 @@ async def create_workspace(state: StateDep, principal: AdminDep, body: Workspace
     return JsonResponse(_workspace(row), status_code=201)
 
 
-LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)")]
+LimitQuery = Annotated[PageSize, Query(description="Page size (1-100)")]
 AfterQuery = Annotated[str | None, Query(description="`pageInfo.endCursor` of the previous page")]
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rest.params import DB_INT_MAX
+
 _EVENT_EXAMPLE: dict[str, Any] = {
     "id": "01HZQX5K9V6BMRJ3WYAT0GN1PH",
     "type": "price.update",
@@ -161,7 +163,9 @@ class ReplayIn(BaseModel):
     )
     eventIds: list[str] | None = Field(None, description="Events to replay")  # noqa: N815
     filter: ReplayFilterIn | None = None
-    limit: int | None = Field(None, ge=1, description="Most events replayed by this request")
+    limit: int | None = Field(
+        None, ge=1, le=DB_INT_MAX, description="Most events replayed by this request"
+    )
 
 
 class ReplayErrorOut(BaseModel):

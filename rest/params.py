@@ -7,8 +7,12 @@ validator, the same error paths as GraphQL); shorthands become AST leaves ANDed 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from app.errors import BadInput
 from app.json_input import loads
@@ -17,6 +21,35 @@ from db.types import parse_instant
 from graphql_schema.inputs.coerce import coerce_filter, coerce_order
 
 MAX_IDS = 100
+DB_INT_MAX = 2**63 - 1
+"""The largest integer both databases store and bind (BIGINT, SQLite's INTEGER)."""
+
+_DECIMAL = re.compile(r"-?[0-9]+")
+
+
+def _decimal(value: object) -> object:
+    # int() and pydantic accept "1_0", " 5", "5.0" or digits of other scripts; a
+    # parameter is plain ASCII decimal. Past 20 characters it is out of range anyway.
+    if isinstance(value, str):
+        if not _DECIMAL.fullmatch(value):
+            raise ValueError("must be a decimal integer in ASCII digits")
+        if len(value) > 20:
+            raise ValueError(f"must be between {-DB_INT_MAX} and {DB_INT_MAX}")
+    return value
+
+
+_DECIMAL_ONLY = BeforeValidator(_decimal)
+
+
+def _documented(minimum: int, maximum: int) -> WithJsonSchema:
+    # A constraint after a BeforeValidator would be emitted as "ge"/"le", not OpenAPI's words.
+    return WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum})
+
+
+PageSize = Annotated[int, _DECIMAL_ONLY, Field(ge=1, le=100), _documented(1, 100)]
+"""``limit`` of the REST lists: ASCII digits, 1-100, else a 400 naming it."""
+Offset = Annotated[int, _DECIMAL_ONLY, Field(ge=0, le=DB_INT_MAX), _documented(0, DB_INT_MAX)]
+"""A row offset: ASCII digits, 0 up to the databases' integer range, else a 400."""
 
 
 def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:

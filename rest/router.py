@@ -10,6 +10,7 @@ from rest.deps import reject_nul
 from rest.errors import install_error_handlers
 from rest.fast_list import FastListMiddleware
 from rest.health import router as health_router
+from rest.openapi import install_openapi
 
 OPENAPI_TAGS = [
     {
@@ -46,4 +47,5 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(channels_api.router, dependencies=guarded)
     app.include_router(manage_api.router, dependencies=guarded)
     app.include_router(webhooks_api.router, dependencies=guarded)
-    app.add_middleware(FastListMiddleware)
+    app.add_middleware(FastListMiddleware, enabled=settings.fast_paths)
+    install_openapi(app)

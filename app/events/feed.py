@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from db.database import Database
 from db.repositories import feed as feed_repo
 
 _CURSOR_PREFIX = "seq:"
+_POSITION = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +56,10 @@ def decode_cursor(cursor: str, *, path: str = "cursor") -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, digits = raw.partition(":")
-    position = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 20 else -1
-    if f"{prefix}:" != _CURSOR_PREFIX or not 0 <= position <= INT_MAX:
+    # ASCII digits within BIGINT: str.isdigit() and int() also take other scripts.
+    if f"{prefix}:" != _CURSOR_PREFIX or not _POSITION.fullmatch(digits) or int(digits) > INT_MAX:
         raise BadInput("cursor is not a cursor returned by this endpoint", path=path)
-    return position
+    return int(digits)
 
 
 async def check_channel_access(

@@ -44,6 +44,12 @@ GRAPHQL_OPERATIONS = Counter(
 EVENTS_PUBLISHED = Counter(
     "eventgraph_events_published", "Events stored by publish", registry=REGISTRY
 )
+FAST_PATH_SERVED = Counter(
+    "eventgraph_fast_path_served",
+    "Requests answered by a shortcut path (graphql, rest_list) instead of the general one",
+    ["path"],
+    registry=REGISTRY,
+)
 DB_POOL_IN_USE = Gauge(
     "eventgraph_db_pool_connections_in_use",
     "Database connections checked out of the read pool",
@@ -105,6 +111,11 @@ def record_graphql_operation(
         else:
             _seen_operations.add(label)
     GRAPHQL_OPERATIONS.labels(label, operation_type, "ok" if ok else "error").inc()
+
+
+def record_fast_path(path: str) -> None:
+    """Count one request served by a shortcut path (``graphql`` or ``rest_list``)."""
+    FAST_PATH_SERVED.labels(path).inc()
 
 
 def set_pool_status(in_use: int, size: int) -> None:

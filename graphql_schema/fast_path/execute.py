@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -133,7 +134,9 @@ def _arguments(
     arguments: list[StrawberryArgument],
     schema_ctx: tuple[Any, Any],
 ) -> tuple[event_read.EventQuery, event_read.PageRequest]:
-    key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    # json, not orjson: variables are decoded by json.loads and may hold what orjson
+    # cannot encode or would merge (NaN is not null, big integers, lone surrogates).
+    key = json.dumps(variables or {}, sort_keys=True).encode()
     cached = ARGUMENTS.get(root, key)
     if cached is not None:
         return cached

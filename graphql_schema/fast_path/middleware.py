@@ -10,19 +10,22 @@ to Strawberry with the request body replayed, so both paths answer identically.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
 import orjson
+from cross_web import HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError, parse, specified_rules, validate
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.fastapi import GraphQLRouter
 
-from app.errors import BadInput, EventgraphError
-from app.json_input import loads
-from app.observability.metrics import record_graphql_operation
+from app.asgi_responses import send_json
+from app.errors import EventgraphError
+from app.observability.metrics import record_fast_path, record_graphql_operation
 from app.state import app_state
 from db.database import DatabaseUnavailable
 from db.types import contains_nul
@@ -75,28 +78,15 @@ class PlanCache:
         return compile_plan(gschema, document, operation_name)
 
 
-def _planned_request(body: bytes) -> tuple[str, str | None, dict[str, Any] | None] | None:
-    try:
-        payload = loads(body)
-    except BadInput:
-        return None  # Strawberry answers it
-    if not isinstance(payload, dict):
-        return None
-    query, name, variables = (
-        payload.get("query"),
-        payload.get("operationName"),
-        payload.get("variables"),
-    )
-    if not isinstance(query, str) or not isinstance(name, str | None):
-        return None
-    if not isinstance(variables, dict | None):
-        return None
-    return query, name, variables
-
-
 class FastQueryMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """``view`` is the GraphQL router: its own request parsing decides what is a GraphQL
+    request (content type, JSON body, field types), so a body Strawberry refuses is
+    refused here too — by Strawberry, on the general path."""
+
+    def __init__(self, app: ASGIApp, *, view: GraphQLRouter[Any, Any], enabled: bool) -> None:
         self.app = app
+        self.view = view
+        self.enabled = enabled
         self.plans = PlanCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,27 +97,32 @@ class FastQueryMiddleware:
         scope["route"] = _GRAPHQL_ROUTE
         if scope["method"] != "POST":
             if b"%00" in scope.get("query_string", b""):
-                await _send_json(send, _NUL_ERROR)
+                await send_json(send, _NUL_ERROR)
                 return
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         if _has_nul(body):
-            await _send_json(send, _NUL_ERROR)
+            await send_json(send, _NUL_ERROR)
             return
-        if await self._serve(scope, body, send):
+        if self.enabled and await self._serve(scope, body, send):
             return
         await self.app(scope, _replay(body, receive), send)
 
     async def _serve(self, scope: Scope, body: bytes, send: Send) -> bool:
-        request = _planned_request(body)
-        if request is None:
+        connection = Request(scope, _replay(body, _disconnected))
+        try:
+            request = await self.view.parse_http_body(StarletteRequestAdapter(connection))
+        except (HTTPException, json.JSONDecodeError):
             return False
-        query, name, variables = request
-        plan = self.plans.get(query, name)
+        if isinstance(request, list) or request.query is None:
+            return False
+        name, variables = request.operation_name, request.variables
+        if not isinstance(name, str | None):
+            return False
+        plan = self.plans.get(request.query, name)
         if plan is None:
             return False
-        connection = Request(scope)
         state = app_state(connection)
         principal, error = await resolve_principal(connection, state.settings)
         if principal is None or error is not None:
@@ -146,7 +141,8 @@ class FastQueryMiddleware:
         except (NotServed, EventgraphError, DatabaseUnavailable, GraphQLError):
             return False
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
-        await _send_json(send, orjson.dumps({"data": data}))
+        record_fast_path("graphql")
+        await send_json(send, orjson.dumps({"data": data}))
         return True
 
 
@@ -174,20 +170,6 @@ def _has_nul(body: bytes) -> bool:
         return b"\x00" in body
 
 
-async def _send_json(send: Send, payload: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
 async def _read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
@@ -198,6 +180,10 @@ async def _read_body(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -22,46 +22,17 @@ from graphql import (
     SelectionSetNode,
 )
 
-ColumnKind = Literal["plain", "json", "datetime", "typename"]
-Relation = Literal["parent", "channel", "workspace"]
+from graphql_schema.fast_path.fields import (
+    ENABLED,
+    GUARDED,
+    RELATIONS,
+    SCALARS,
+    ColumnKind,
+    Relation,
+)
+
 ConnectionPart = Literal["nodes", "edges", "pageInfo", "totalCount", "__typename"]
 
-# GraphQL field → (row key, how to render) per object type, for the scalars we serve.
-SCALARS: dict[str, dict[str, tuple[str, ColumnKind]]] = {
-    "Event": {
-        "id": ("id", "plain"),
-        "type": ("type", "plain"),
-        "channelId": ("channel_id", "plain"),
-        "workspaceId": ("workspace_id", "plain"),
-        "subjectId": ("subject_id", "plain"),
-        "userId": ("user_id", "plain"),
-        "parentId": ("parent_id", "plain"),
-        "publisherId": ("publisher_id", "plain"),
-        "publisherName": ("publisher_name", "plain"),
-        "data": ("data", "json"),
-        "meta": ("meta", "json"),
-        "createdAt": ("created_at", "datetime"),
-    },
-    "Channel": {
-        "id": ("id", "plain"),
-        "name": ("name", "plain"),
-        "workspaceId": ("workspace_id", "plain"),
-        "private": ("private", "plain"),
-        "strictTypes": ("strict_types", "plain"),
-        "schemas": ("schemas", "plain"),
-        "createdAt": ("created_at", "datetime"),
-    },
-    "Workspace": {
-        "id": ("id", "plain"),
-        "name": ("name", "plain"),
-        "createdAt": ("created_at", "datetime"),
-    },
-}
-RELATIONS: dict[str, tuple[Relation, str]] = {
-    "parent": ("parent", "Event"),
-    "channel": ("channel", "Channel"),
-    "workspace": ("workspace", "Workspace"),
-}
 PAGE_INFO = {
     "hasNextPage": "has_next_page",
     "hasPreviousPage": "has_previous_page",
@@ -137,12 +108,14 @@ class _NotServed(Exception):
     """The document is outside the fast path's shape."""
 
 
-def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
+def _fields(selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
     if selection_set is None:
         raise _NotServed
     fields: list[FieldNode] = []
     for selection in selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives:
+            raise _NotServed
+        if (type_name, selection.name.value) in GUARDED:
             raise _NotServed
         fields.append(selection)
     return fields
@@ -163,12 +136,12 @@ def _column(node: FieldNode, type_name: str) -> Column:
 
 
 def _columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[Column, ...]:
-    return tuple(_column(node, type_name) for node in _fields(selection_set))
+    return tuple(_column(node, type_name) for node in _fields(selection_set, type_name))
 
 
 def _node(selection_set: SelectionSetNode | None) -> NodePlan:
     fields: list[Column | RelationPlan] = []
-    for node in _fields(selection_set):
+    for node in _fields(selection_set, "Event"):
         name = node.name.value
         if name in RELATIONS and not node.arguments:
             relation, type_name = RELATIONS[name]
@@ -190,7 +163,7 @@ def _part(node: FieldNode) -> Part:
         return Part(alias, "nodes", node=_node(node.selection_set))
     if name == "pageInfo":
         items = []
-        for sub in _fields(node.selection_set):
+        for sub in _fields(node.selection_set, "PageInfo"):
             sub_name = sub.name.value
             if sub_name == "__typename":
                 items.append((_alias(sub), "__typename"))
@@ -202,7 +175,7 @@ def _part(node: FieldNode) -> Part:
     if name == "edges":
         edge_items: list[tuple[str, str]] = []
         node_plan: NodePlan | None = None
-        for sub in _fields(node.selection_set):
+        for sub in _fields(node.selection_set, "EventEdge"):
             sub_name = sub.name.value
             if sub_name in ("cursor", "__typename"):
                 edge_items.append((_alias(sub), sub_name))
@@ -219,6 +192,8 @@ def compile_plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> Plan | None:
     """The plan of a VALIDATED document, or ``None`` when the fast path does not serve it."""
+    if not ENABLED:
+        return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != len(document.definitions):
         return None  # fragments
@@ -238,10 +213,10 @@ def compile_plan(
         return None
     try:
         roots = []
-        for node in _fields(operation.selection_set):
+        for node in _fields(operation.selection_set, "Query"):
             if node.name.value != "events":
                 return None
-            parts = tuple(_part(sub) for sub in _fields(node.selection_set))
+            parts = tuple(_part(sub) for sub in _fields(node.selection_set, "EventConnection"))
             roots.append(ConnectionPlan(_alias(node), node, query_type.fields["events"], parts))
     except _NotServed:
         return None

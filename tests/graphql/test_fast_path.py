@@ -1,16 +1,25 @@
-"""The compiled fast path answers exactly what Strawberry's executor answers."""
+"""The compiled fast path answers exactly what Strawberry's executor answers.
+
+The shortcut counts what it serves (``eventgraph_fast_path_served_total{path="graphql"}``),
+so the tests know which path answered; the differential test sends generated requests to
+an app with the shortcut and to one without it and compares the bytes.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from app.auth.tokens import authenticate
 from graphql_schema.context import Context
+from graphql_schema.fast_path.fields import ENABLED, RELATIONS, SCALARS
 from graphql_schema.fast_path.middleware import PlanCache
 from graphql_schema.schema import schema
 from tests.fixtures.app import ADMIN_SECRET, Api
+from tests.fixtures.fast_paths import Request, run_differential, served
 from tests.graphql.helpers import EVENT_FIELDS, make_token, publish, seed_basic
 
 PLANNED = [
@@ -88,8 +97,44 @@ def test_plans_cover_the_hot_shapes_and_nothing_else() -> None:
 async def test_fast_path_equals_strawberry(api: Api, query: str, variables: dict[str, Any]) -> None:
     anonymous_scope = await _seed(api)
     for token in (ADMIN_SECRET, anonymous_scope):
+        before = served("graphql")
         fast = await api.ok(query, variables, token=token)
+        assert served("graphql") == before + 1
         assert fast == await _strawberry(api, query, variables, token)
+
+
+@pytest.mark.parametrize("query", NOT_PLANNED)
+async def test_other_documents_take_the_general_path(api: Api, query: str) -> None:
+    before = served("graphql")
+    await api.graphql(query)
+    assert served("graphql") == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+async def test_a_body_strawberry_refuses_is_not_served(api: Api, content_type: str) -> None:
+    query, _ = PLANNED[0]
+    before = served("graphql")
+    response = await api.http.post(
+        "/graphql",
+        content=json.dumps({"query": query}),
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {ADMIN_SECRET}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert served("graphql") == before
+
+
+def test_served_fields_are_read_off_the_strawberry_types() -> None:
+    # Attribute-resolved scalars only: resolvers (relations, connections) are not columns.
+    assert set(SCALARS["Event"]) == set(EVENT_FIELDS.split())
+    assert SCALARS["Event"]["createdAt"] == ("created_at", "datetime")
+    assert SCALARS["Event"]["data"] == ("data", "json")
+    assert "workspace" not in SCALARS["Channel"]
+    assert "events" not in SCALARS["Workspace"]
+    assert set(RELATIONS) == {"parent", "channel", "workspace"}
+    assert ENABLED
 
 
 async def test_second_page_and_errors_match(api: Api) -> None:
@@ -149,3 +194,102 @@ async def test_filters_equal_in_python_but_not_in_json_stay_apart(api: Api) -> N
     literal = '{ events(filter: {data: {path: {path: ["v"], eq: %s}}}) { nodes { id } } }'
     assert [n["id"] for n in (await api.ok(literal % "1"))["events"]["nodes"]] == [one["id"]]
     assert [n["id"] for n in (await api.ok(literal % "true"))["events"]["nodes"]] == [true["id"]]
+
+
+# --- differential: shortcut on vs. off, byte for byte ---------------------------------
+
+_DOCUMENTS = [
+    *(query for query, _ in PLANNED),
+    """query Page($f: EventFilter, $o: [EventOrderBy!], $first: Int, $after: String,
+              $last: Int, $before: String, $ids: [ID!]) {
+         events(filter: $f, orderBy: $o, first: $first, after: $after, last: $last,
+                before: $before, ids: $ids) {
+           totalCount nodes { id type data meta createdAt parent { id } channel { name } }
+           pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""",
+    "query A { events(first: 1) { nodes { id } } } query B { events(last: 1) { nodes { id } } }",
+    NOT_PLANNED[1],
+    "{ events { nodes { id } }",
+]
+_FILTERS = [
+    None,
+    {},
+    {"type": {"in": ["a", "b"]}},
+    {"data": {"path": {"path": ["n"], "gte": 1}}},
+    {"parent": {"type": {"eq": "a"}}},
+    {"type": {"eq": None}},
+    {"type": {"eqq": "a"}},
+    "nope",
+]
+_ORDERS = [None, [{"type": "asc"}], [{"createdAt": "desc_nulls_last"}, {"id": "asc"}], [{}]]
+_INTS = st.one_of(st.none(), st.integers(-2, 102), st.sampled_from([2**31, "3", 2.5]))
+
+
+async def _differential_setup(api: Api) -> dict[str, Any]:
+    token = await _seed(api)
+    page = await api.ok("{ events(first: 2) { pageInfo { startCursor endCursor } } }")
+    info = page["events"]["pageInfo"]
+    ids = await api.ok("{ events { nodes { id } } }")
+    return {
+        "cursors": [info["startCursor"], info["endCursor"], "garbage", None],
+        "ids": [node["id"] for node in ids["events"]["nodes"]][:3],
+        "secrets": [ADMIN_SECRET, token],
+    }
+
+
+def _graphql_requests(context: dict[str, Any]) -> st.SearchStrategy[Request]:
+    cursors = st.sampled_from(context["cursors"])
+    variables = st.fixed_dictionaries(
+        {},
+        optional={
+            "f": st.sampled_from(_FILTERS),
+            "o": st.sampled_from(_ORDERS),
+            "first": _INTS,
+            "last": _INTS,
+            "after": cursors,
+            "before": cursors,
+            "ids": st.lists(st.sampled_from([*context["ids"], "nope"]), max_size=2),
+            "a": cursors,
+        },
+    )
+    payload = st.fixed_dictionaries(
+        {"query": st.sampled_from(_DOCUMENTS)},
+        optional={
+            "variables": st.one_of(variables, st.sampled_from([None, [], "x"])),
+            "operationName": st.sampled_from([None, "A", "B", "Q", "Page", "Nope", 5]),
+        },
+    )
+    body = st.one_of(
+        payload.map(lambda value: json.dumps(value).encode()),
+        st.sampled_from([b"", b"[]", b"{", b'"query"', b'{"query": 1}']),
+    )
+    content_type = st.sampled_from(
+        ["application/json", "application/json; charset=utf-8", "text/plain", None]
+    )
+    secrets = context["secrets"]
+    auth = st.one_of(
+        st.sampled_from(secrets).map(lambda s: (("Authorization", f"Bearer {s}"),)),
+        st.just(()),
+        st.just((("Authorization", "Bearer nope"),)),
+    )
+    return st.builds(
+        lambda content, kind, headers: Request(
+            "POST",
+            "/graphql",
+            headers=(*headers, *((("Content-Type", kind),) if kind else ())),
+            content=content,
+        ),
+        body,
+        content_type,
+        auth,
+    )
+
+
+def test_shortcut_and_strawberry_answer_byte_for_byte(database_url: str) -> None:
+    run_differential(
+        database_url,
+        setup=_differential_setup,
+        requests=_graphql_requests,
+        path="graphql",
+        examples=300,
+        min_served=0.1,
+    )

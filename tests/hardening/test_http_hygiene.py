@@ -9,15 +9,12 @@ import hashlib
 import re
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from app.settings import Settings
-from db.migrate import upgrade
 from tests.fixtures.app import Api
-from tests.fixtures.server import served
 
 
 @pytest.mark.parametrize("path", ["/graphql", "/docs"])
@@ -63,16 +60,9 @@ def test_default_limits() -> None:
     assert settings.max_header_bytes == 256 * 1024
 
 
-@pytest.fixture(scope="module")
-def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    path = tmp_path_factory.mktemp("hygiene")
-    url = f"sqlite+aiosqlite:///{path / 'db.sqlite'}"
-    upgrade(url)
-    with served(
-        url, path / "server.log", EVENTGRAPH_HEADER_TIMEOUT="2", EVENTGRAPH_BODY_TIMEOUT="2"
-    ) as base:
-        host, port = base.removeprefix("http://").split(":")
-        yield host, int(port)
+def _address(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").split(":")
+    return host, int(port)
 
 
 def _read_until_closed(sock: socket.socket, limit: float) -> tuple[bytes, float]:
@@ -84,8 +74,8 @@ def _read_until_closed(sock: socket.socket, limit: float) -> tuple[bytes, float]
     return data, time.monotonic() - started
 
 
-def test_trickled_headers_are_cut_off(strict_server: tuple[str, int]) -> None:
-    with socket.create_connection(strict_server) as sock:
+def test_trickled_headers_are_cut_off(strict_server: str) -> None:
+    with socket.create_connection(_address(strict_server)) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         started = time.monotonic()
         closed = False
@@ -102,16 +92,16 @@ def test_trickled_headers_are_cut_off(strict_server: tuple[str, int]) -> None:
     assert data == b"" or data.startswith(b"HTTP/1.1 408")
 
 
-def test_an_idle_connection_is_closed(strict_server: tuple[str, int]) -> None:
-    with socket.create_connection(strict_server) as sock:
+def test_an_idle_connection_is_closed(strict_server: str) -> None:
+    with socket.create_connection(_address(strict_server)) as sock:
         data, waited = _read_until_closed(sock, 10)
     assert data.startswith(b"HTTP/1.1 408")
     assert b"REQUEST_TIMEOUT" in data
     assert waited < 6
 
 
-def test_a_slow_body_is_cut_off(strict_server: tuple[str, int]) -> None:
-    with socket.create_connection(strict_server) as sock:
+def test_a_slow_body_is_cut_off(strict_server: str) -> None:
+    with socket.create_connection(_address(strict_server)) as sock:
         sock.sendall(
             b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"query":'
@@ -121,8 +111,8 @@ def test_a_slow_body_is_cut_off(strict_server: tuple[str, int]) -> None:
     assert waited < 6
 
 
-def test_huge_headers_are_refused(strict_server: tuple[str, int]) -> None:
-    with socket.create_connection(strict_server) as sock:
+def test_huge_headers_are_refused(strict_server: str) -> None:
+    with socket.create_connection(_address(strict_server)) as sock:
         with contextlib.suppress(OSError):  # closed while we were still sending: refused
             sock.sendall(
                 b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n\r\n"
@@ -134,9 +124,8 @@ def test_huge_headers_are_refused(strict_server: tuple[str, int]) -> None:
     assert data == b"" or data.startswith(b"HTTP/1.1 431"), data[:200]
 
 
-def test_requests_within_the_limits_are_served(strict_server: tuple[str, int]) -> None:
-    host, port = strict_server
-    with httpx.Client(base_url=f"http://{host}:{port}", timeout=10) as client:
+def test_requests_within_the_limits_are_served(strict_server: str) -> None:
+    with httpx.Client(base_url=strict_server, timeout=10) as client:
         for _ in range(2):  # keep-alive: the second request is read with fresh limits
             response = client.get("/healthz", headers={"X-Fill": "a" * 100_000})
             assert response.status_code == 200

@@ -56,6 +56,10 @@ class World:
 
 @pytest.fixture
 async def world(api: Api) -> World:
+    return await build_world(api)
+
+
+async def build_world(api: Api) -> World:
     w = World(api)
     for ws in ("acme", "other"):
         r = await api.http.post("/api/v1/workspaces", json={"id": ws, "name": ws}, headers=ADMIN)

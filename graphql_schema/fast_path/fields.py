@@ -1,0 +1,114 @@
+"""What the fast path may serve, read off the Strawberry types rather than listed by hand.
+
+A scalar field is rendered from the row column of its Python name only when Strawberry
+would resolve it the same way: a plain attribute (no resolver), no arguments, no
+permission, no field extension. The relations are the to-one resolvers the fast path
+replaces with one scope-aware batched lookup by ``<name>_id`` (what their loaders do);
+they too are served only while they carry no permission or extension. Every other field
+— a new resolver, a permission added later, a field of another kind — is absent from
+these tables, so a document selecting it falls back to Strawberry by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.types.base import get_object_definition
+from strawberry.types.field import StrawberryField
+
+from graphql_schema.cost import CostBudget
+from graphql_schema.hardening import DocumentLimits
+from graphql_schema.metrics import OperationMetrics
+from graphql_schema.schema import schema
+
+ColumnKind = Literal["plain", "json", "datetime", "typename"]
+Relation = Literal["parent", "channel", "workspace"]
+
+# The relation resolvers of ``Event`` the executor knows how to replace.
+_RELATIONS: tuple[Relation, ...] = ("parent", "channel", "workspace")
+# Schema extensions whose effect the fast path reproduces (limits, metrics) or that have
+# none on a result (caches). Any other extension turns the fast path off.
+_REPRODUCED_EXTENSIONS = (
+    OperationMetrics,
+    DocumentLimits,
+    CostBudget,  # execute_plan checks the same budget and falls back past it
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+
+
+def _strawberry_fields(type_name: str) -> dict[str, StrawberryField]:
+    definition = schema.get_type_by_name(type_name)
+    origin = getattr(definition, "origin", None)
+    object_definition = get_object_definition(origin, strict=True)
+    convert = schema.config.name_converter.get_graphql_name
+    return {convert(field): field for field in object_definition.fields}
+
+
+def _plain(field: StrawberryField) -> bool:
+    return not (field.permission_classes or field.extensions or field.arguments)
+
+
+def _kind(type_name: str, field_name: str) -> ColumnKind | None:
+    graphql_type = schema._schema.get_type(type_name)
+    assert isinstance(graphql_type, GraphQLObjectType)
+    of_type = graphql_type.fields[field_name].type
+    if isinstance(of_type, GraphQLNonNull):
+        of_type = of_type.of_type
+    if not isinstance(of_type, GraphQLScalarType):
+        return None
+    if of_type.name == "DateTime":
+        return "datetime"
+    return "json" if of_type.name == "JSON" else "plain"
+
+
+def _scalars(type_name: str) -> dict[str, tuple[str, ColumnKind]]:
+    """GraphQL field → (row key, how to render) for the attribute-resolved scalars."""
+    table: dict[str, tuple[str, ColumnKind]] = {}
+    for name, field in _strawberry_fields(type_name).items():
+        kind = _kind(type_name, name)
+        if kind is not None and field.base_resolver is None and _plain(field):
+            table[name] = (field.python_name, kind)
+    return table
+
+
+def _relations() -> dict[str, tuple[Relation, str]]:
+    """Event field → (relation, target type) for the unguarded to-one relations."""
+    event = schema._schema.get_type("Event")
+    assert isinstance(event, GraphQLObjectType)
+    fields = _strawberry_fields("Event")
+    table: dict[str, tuple[Relation, str]] = {}
+    for relation in _RELATIONS:
+        if _plain(fields[relation]):
+            target = event.fields[relation].type
+            assert isinstance(target, GraphQLObjectType)
+            table[relation] = (relation, target.name)
+    return table
+
+
+def _guarded(type_names: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    """(type, field) pairs carrying a permission or an extension."""
+    return frozenset(
+        (type_name, name)
+        for type_name in type_names
+        for name, field in _strawberry_fields(type_name).items()
+        if field.permission_classes or field.extensions
+    )
+
+
+def _extension_type(extension: object) -> object:
+    if isinstance(extension, type):
+        return extension
+    return type(extension() if callable(extension) else extension)
+
+
+SCALARS = {name: _scalars(name) for name in ("Event", "Channel", "Workspace")}
+RELATIONS = _relations()
+GUARDED = _guarded(("Query", "EventConnection", "EventEdge", "PageInfo"))
+ENABLED = all(
+    _extension_type(extension) in _REPRODUCED_EXTENSIONS for extension in schema.extensions
+)
+"""False when the schema runs an extension the fast path would skip."""
