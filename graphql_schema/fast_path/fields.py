@@ -11,6 +11,7 @@ these tables, so a document selecting it falls back to Strawberry by constructio
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
@@ -21,6 +22,7 @@ from strawberry.types.field import StrawberryField
 from graphql_schema.cost import CostBudget
 from graphql_schema.hardening import DocumentLimits
 from graphql_schema.metrics import OperationMetrics
+from graphql_schema.operation_context import OperationContext
 from graphql_schema.schema import schema
 
 ColumnKind = Literal["plain", "json", "datetime", "typename"]
@@ -31,6 +33,7 @@ _RELATIONS: tuple[Relation, ...] = ("parent", "channel", "workspace")
 # Schema extensions whose effect the fast path reproduces (limits, metrics) or that have
 # none on a result (caches). Any other extension turns the fast path off.
 _REPRODUCED_EXTENSIONS = (
+    OperationContext,  # acts on WebSocket operations only; the fast path serves HTTP
     OperationMetrics,
     DocumentLimits,
     CostBudget,  # execute_plan checks the same budget and falls back past it
@@ -70,7 +73,10 @@ def _scalars(type_name: str) -> dict[str, tuple[str, ColumnKind]]:
     table: dict[str, tuple[str, ColumnKind]] = {}
     for name, field in _strawberry_fields(type_name).items():
         kind = _kind(type_name, name)
-        if kind is not None and field.base_resolver is None and _plain(field):
+        # A field with a default is set by the general path (``Event.replayed`` by a
+        # subscription), not read from a row column: documents selecting it fall back.
+        from_row = field.default is dataclasses.MISSING
+        if kind is not None and field.base_resolver is None and _plain(field) and from_row:
             table[name] = (field.python_name, kind)
     return table
 

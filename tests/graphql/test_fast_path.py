@@ -131,6 +131,7 @@ def test_served_fields_are_read_off_the_strawberry_types() -> None:
     assert set(SCALARS["Event"]) == set(EVENT_FIELDS.split())
     assert SCALARS["Event"]["createdAt"] == ("created_at", "datetime")
     assert SCALARS["Event"]["data"] == ("data", "json")
+    assert "replayed" not in SCALARS["Event"]  # set by subscriptions, not read from a row
     assert "workspace" not in SCALARS["Channel"]
     assert "events" not in SCALARS["Workspace"]
     assert set(RELATIONS) == {"parent", "channel", "workspace"}
@@ -293,3 +294,11 @@ def test_shortcut_and_strawberry_answer_byte_for_byte(database_url: str) -> None
         examples=300,
         min_served=0.1,
     )
+
+
+async def test_a_field_set_by_the_general_path_falls_back(api: Api) -> None:
+    await _seed(api)
+    query = "{ events(first: 2) { nodes { id replayed } } }"
+    data = await api.ok(query)
+    assert [node["replayed"] for node in data["events"]["nodes"]] == [False, False]
+    assert data == await _strawberry(api, query, {}, ADMIN_SECRET)
