@@ -132,9 +132,12 @@ async def claim(
     )
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE, not ``IN (subquery)``: PostgreSQL may run a subquery again while updating
+    # (and then exceed its LIMIT); a locking CTE is evaluated exactly once.
+    chosen = candidates.cte("chosen")
     result = await conn.execute(
         update(d)
-        .where(d.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(d.c.id == chosen.c.id, _due(now))
         .values(lease_owner=owner, lease_until=lease_until)
         .returning(*d.c)
     )
