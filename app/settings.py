@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         description="WebSocket ping interval and timeout: a vanished client is dropped after"
         " at most twice this",
     )
+    sse_ping_seconds: float = Field(
+        15.0, gt=0, description="Heartbeat (comment line) interval of Server-Sent Event streams"
+    )
+    sse_send_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A Server-Sent Event stream whose client takes no data for this long is"
+        " closed (its subscriber with it)",
+    )
 
     @field_validator("database_url")
     @classmethod

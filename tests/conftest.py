@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.live_server"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

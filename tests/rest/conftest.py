@@ -56,6 +56,11 @@ class World:
 
 @pytest.fixture
 async def world(api: Api) -> World:
+    return await build_world(api)
+
+
+async def build_world(api: Api) -> World:
+    """The world of ``World``'s docstring, created through ``api`` (in-process or served)."""
     w = World(api)
     for ws in ("acme", "other"):
         r = await api.http.post("/api/v1/workspaces", json={"id": ws, "name": ws}, headers=ADMIN)
