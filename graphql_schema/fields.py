@@ -33,3 +33,10 @@ def mutation(
         )
 
     return wrap
+
+
+def subscription(*, description: str) -> Callable[[Resolver], StrawberryField]:
+    def wrap(resolver: Resolver) -> StrawberryField:
+        return strawberry.subscription(resolver, description=description)
+
+    return wrap

@@ -12,8 +12,10 @@ from graphql_schema.errors import format_errors
 from graphql_schema.hardening import MAX_TOKENS, DocumentLimits
 from graphql_schema.metrics import OperationMetrics
 from graphql_schema.mutation import Mutation
+from graphql_schema.operation_context import OperationContext
 from graphql_schema.query import Query
 from graphql_schema.scalars import SCALARS
+from graphql_schema.subscription import Subscription
 
 
 class EventgraphSchema(strawberry.Schema):
@@ -46,7 +48,9 @@ def _retry_later(context: object) -> None:
 schema = EventgraphSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
+        OperationContext,
         OperationMetrics,
         DocumentLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

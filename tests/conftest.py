@@ -1,10 +1,16 @@
-"""Shared fixtures. ``--db sqlite|postgresql`` picks the database the whole suite runs on."""
+"""Shared fixtures. ``--db sqlite|postgresql`` picks the database the whole suite runs on;
+``--broadcast default|redis`` the realtime bus (default: memory on SQLite, LISTEN/NOTIFY on
+PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
+import socket
+from urllib.parse import urlparse
+
 import pytest
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.live_server"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.app", "tests.fixtures.servers"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -14,3 +20,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="database the suite runs against (CI runs both)",
     )
+    parser.addoption(
+        "--broadcast",
+        choices=["default", "redis"],
+        default=os.environ.get("EVENTGRAPH_TEST_BROADCAST", "default"),
+        help="realtime bus of the servers under test (CI runs the realtime tests with both)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--broadcast redis``, a missing Redis fails the run; nothing is skipped."""
+    if config.getoption("--broadcast") != "redis":
+        return
+    from tests.fixtures.servers import redis_url
+
+    url = urlparse(redis_url())
+    try:
+        socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), 3).close()
+    except OSError as exc:
+        message = f"--broadcast redis: Redis unreachable at {redis_url()}: {exc}"
+        raise pytest.UsageError(message) from exc

@@ -31,6 +31,14 @@ def serve_command(
     if port is not None:
         os.environ["EVENTGRAPH_PORT"] = str(port)
     settings = Settings()
+    if workers > 1 and not settings.is_postgres:
+        # One SQLite file, one process: the memory bus does not cross processes, so replays
+        # would reach one worker only (published events would, through the tail's timer).
+        raise typer.BadParameter(
+            "--workers needs PostgreSQL (EVENTGRAPH_DATABASE_URL=postgresql+asyncpg://...):"
+            " on SQLite, realtime replays would reach one worker only",
+            param_hint="--workers",
+        )
     upgrade(settings.database_url)
     uvicorn.run(
         "app.main:create_app",
@@ -43,6 +51,10 @@ def serve_command(
         # Long JSON filters travel on the query string; the default line limit is 8 KB.
         h11_max_incomplete_event_size=256 * 1024,
         access_log=False,
+        # WebSocket pings: a client that vanished without a close frame is dropped (and its
+        # subscriptions torn down) within two intervals.
+        ws_ping_interval=settings.ws_ping_seconds,
+        ws_ping_timeout=settings.ws_ping_seconds,
     )
 
 

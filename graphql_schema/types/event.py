@@ -37,9 +37,14 @@ class Event:
     data: JSON | None
     meta: JSON | None
     created_at: DateTime
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when a subscription delivers this event again because of"
+        " `replayEvents`; false everywhere else. A replay is not a resume position.",
+    )
 
     @classmethod
-    def from_row(cls, row: EventRow) -> Event:
+    def from_row(cls, row: EventRow, *, replayed: bool = False) -> Event:
         return cls(
             id=row["id"],
             type=row["type"],
@@ -53,6 +58,7 @@ class Event:
             data=row["data"],
             meta=row["meta"],
             created_at=row["created_at"],
+            replayed=replayed,
         )
 
     @fields.field(description="The parent event; null when absent, deleted or unreadable.")

@@ -54,7 +54,11 @@ async def _strawberry(api: Api, query: str, variables: dict[str, Any], token: st
     state = _app_state(api)
     principal = await authenticate(db=state.db, settings=state.settings, secret=token)
     context = Context(
-        settings=state.settings, db=state.db, delivery=state.delivery, principal=principal
+        settings=state.settings,
+        db=state.db,
+        delivery=state.delivery,
+        hub=state.hub,
+        principal=principal,
     )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     assert result.errors is None, result.errors

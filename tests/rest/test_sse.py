@@ -6,7 +6,7 @@ import asyncio
 import json
 import socket
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.app import ADMIN_SECRET, Api
-from tests.fixtures.live_server import LiveServer, serve
+from tests.fixtures.servers import Server, broadcast_env, start_servers
 from tests.rest.conftest import ADMIN, World, bearer, build_world
 from tests.rest.sse_client import Message, messages, take
 
@@ -24,20 +24,31 @@ EVENTS_STREAM = "/api/events/stream"
 
 
 @pytest.fixture(scope="module")
-def world_tokens(live_server: LiveServer) -> dict[str, str]:
+def live_server(
+    request: pytest.FixtureRequest, shared_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One served app for the module (starting one costs seconds), heartbeat every second."""
+    env = {**broadcast_env(request.config), "EVENTGRAPH_SSE_PING_SECONDS": "1"}
+    (server,) = start_servers(shared_database, tmp_path_factory.mktemp("sse"), 1, env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def world_tokens(live_server: Server) -> dict[str, str]:
     """The world of ``tests/rest/conftest.py``, built once per server; tests keep apart by
     event type."""
 
     async def build() -> dict[str, str]:
-        async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as http:
             return (await build_world(Api(http, app=None))).tokens  # type: ignore[arg-type]
 
     return asyncio.run(build())
 
 
 @pytest.fixture
-async def served(live_server: LiveServer, world_tokens: dict[str, str]) -> AsyncIterator[World]:
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+async def served(live_server: Server, world_tokens: dict[str, str]) -> AsyncIterator[World]:
+    async with httpx.AsyncClient(base_url=live_server.base, timeout=30) as http:
         yield World(Api(http, app=None), tokens=dict(world_tokens))  # type: ignore[arg-type]
 
 
@@ -255,15 +266,15 @@ async def sse_subscribers_become(world: World, expected: float, seconds: float =
 
 
 async def test_clients_that_go_away_leave_no_subscriber_behind(
-    served: World, live_server: LiveServer
+    served: World, live_server: Server
 ) -> None:
-    host, port = live_server.url.removeprefix("http://").split(":")
+    host, port = "127.0.0.1", live_server.port
     request = (
         f"GET {EVENTS_STREAM}?type=gone HTTP/1.1\r\nHost: {host}\r\n"
         f"Authorization: Bearer {ADMIN_SECRET}\r\nAccept: text/event-stream\r\n\r\n"
     ).encode()
     async with stream(served, EVENTS_STREAM, params={"type": "gone"}):
-        _, writer = await asyncio.open_connection(host, int(port))
+        _, writer = await asyncio.open_connection(host, port)
         writer.write(request)
         await writer.drain()
         await sse_subscribers_become(served, 2)
@@ -281,12 +292,18 @@ async def test_clients_that_go_away_leave_no_subscriber_behind(
 
 
 async def test_a_slow_consumer_is_ended_with_the_id_to_resume_after(
-    database_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
 ) -> None:
     pad = "x" * 60_000  # big events fill the socket buffers quickly
     total = 200
-    with serve(database_url, tmp_path, stream_queue_size="20", sse_send_timeout_seconds="120") as s:
-        async with httpx.AsyncClient(base_url=s.url, timeout=60) as http:
+    env = {
+        **broadcast_env(request.config),
+        "EVENTGRAPH_STREAM_QUEUE_SIZE": "20",
+        "EVENTGRAPH_SSE_SEND_TIMEOUT_SECONDS": "120",
+    }
+    (s,) = start_servers(database_url, tmp_path, 1, env)
+    try:
+        async with httpx.AsyncClient(base_url=s.base, timeout=60) as http:
             world = await build_world(Api(http, app=None))  # type: ignore[arg-type]
             params = {"type": "big"}
             async with stream(world, EVENTS_STREAM, params=params) as events:
@@ -311,5 +328,7 @@ async def test_a_slow_consumer_is_ended_with_the_id_to_resume_after(
             async with stream(world, EVENTS_STREAM, params=params, headers=resume) as events:
                 received += await take(events, total - len(received), seconds=60)
             metrics = (await http.get("/metrics")).text
+    finally:
+        s.stop()
     assert [m.json()["data"]["i"] for m in received] == list(range(total))
     assert "eventgraph_stream_slow_consumer_disconnects_total 1.0" in metrics

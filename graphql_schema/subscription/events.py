@@ -1,0 +1,57 @@
+"""``subscription events(filter, after, snapshot)``: the app-level stream as GraphQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from app.realtime.streams import MAX_SNAPSHOT, open_stream
+from graphql_schema import fields
+from graphql_schema.context import Info
+from graphql_schema.inputs import arguments as args
+from graphql_schema.inputs.arguments import given
+from graphql_schema.inputs.event_filter import EventFilter
+from graphql_schema.types.event import Event
+
+AFTER = (
+    "Resume: first every matching event published after this event id (which need not"
+    " match the filter), then live. An unknown id is BAD_USER_INPUT; not with `snapshot`."
+)
+SNAPSHOT = f"First the last N (0..{MAX_SNAPSHOT}) matching events, oldest first, then live."
+
+
+@strawberry.type
+class EventsSubscription:
+    @fields.subscription(
+        description="Each newly published (or replayed) readable event matching `filter`,"
+        " in commit order. A subscriber that falls behind is ended with SLOW_CONSUMER and"
+        " `extensions.resumeAfter`, the id to pass as `after`; a revoked or expired token"
+        " ends it with UNAUTHENTICATED."
+    )
+    async def events(
+        self,
+        info: Info,
+        filter: Annotated[EventFilter | None, strawberry.argument(description=args.FILTER)] = (
+            strawberry.UNSET
+        ),
+        after: Annotated[strawberry.ID | None, strawberry.argument(description=AFTER)] = (
+            strawberry.UNSET
+        ),
+        snapshot: Annotated[int | None, strawberry.argument(description=SNAPSHOT)] = (
+            strawberry.UNSET
+        ),
+    ) -> AsyncGenerator[Event, None]:
+        context = info.context
+        event_filter = given(filter)
+        async with open_stream(
+            context.hub,
+            principal=context.principal,
+            filter=event_filter.to_query("filter") if event_filter else None,
+            after=given(after),
+            snapshot=given(snapshot),
+        ) as stream:
+            async for item in stream:
+                context.reset_loaders()  # relation fields read the store as it is now
+                yield Event.from_row(item.row, replayed=item.replayed)
