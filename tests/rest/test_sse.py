@@ -18,7 +18,7 @@ from tests.fixtures.servers import Server, broadcast_env, start_servers
 from tests.rest.conftest import ADMIN, World, bearer, build_world
 from tests.rest.sse_client import Message, messages, take
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(300)  # a server start takes a minute on a busy machine
 
 EVENTS_STREAM = "/api/events/stream"
 
