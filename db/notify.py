@@ -23,6 +23,7 @@ from db.database import Database
 logger = logging.getLogger("eventgraph.realtime.bus")
 
 MAX_BACKOFF_SECONDS = 5.0
+LISTENER_NAME = "eventgraph-listen"  # application_name, to find it in pg_stat_activity
 NOTIFY_LIMIT_BYTES = 7900  # PostgreSQL refuses payloads of 8000 bytes and more
 
 
@@ -76,7 +77,11 @@ class NotifyListener:
         while True:
             conn: Any = None
             try:
-                conn = await asyncpg.connect(self._dsn, timeout=self._check * 5)
+                conn = await asyncpg.connect(
+                    self._dsn,
+                    timeout=self._check * 5,
+                    server_settings={"application_name": LISTENER_NAME},
+                )
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _conn, event=lost: event.set())
                 await conn.add_listener(self._channel, self._deliver)

@@ -16,10 +16,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable")
+@router.get("/readyz", summary="The database and the broadcast bus are reachable")
 async def readyz(request: Request) -> JSONResponse:
-    ok = await app_state(request).db.ping()
-    return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
+    state = app_state(request)
+    database = await state.db.ping()
+    bus = state.hub.bus.connected
+    ok = database and bus
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": "ok" if database else "unavailable",
+        "broadcast": "ok" if bus else "unavailable",
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)")

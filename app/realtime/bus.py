@@ -45,6 +45,13 @@ class Bus(Protocol):
     async def stop(self) -> None: ...
 
 
+async def wait_up(up: asyncio.Event, check_seconds: float) -> None:
+    """Give a new connection a moment, so a fresh process starts ready; a bus that does not
+    come up is retried in the background and shown by /readyz meanwhile."""
+    with suppress(TimeoutError):
+        await asyncio.wait_for(up.wait(), check_seconds * 10)
+
+
 def record_state(bus: str, connected: bool, reconnect: bool) -> None:
     """Metrics of a bus connection state change."""
     BUS_CONNECTED.labels(bus).set(1 if connected else 0)
@@ -105,9 +112,12 @@ class PostgresBus:
         return self._listener is not None and self._listener.connected
 
     async def start(self, on_message: OnMessage) -> None:
+        up = asyncio.Event()
+
         def on_state(connected: bool, reconnect: bool) -> None:
             record_state(self.name, connected, reconnect)
             if connected:
+                up.set()
                 on_message("")  # read at once: something may have been missed meanwhile
 
         self._listener = NotifyListener(
@@ -118,6 +128,7 @@ class PostgresBus:
             check_seconds=self._check,
         )
         self._listener.start()
+        await wait_up(up, self._check)
 
     async def publish(self, message: str) -> None:
         await notify(self._db, CHANNEL, message)

@@ -18,7 +18,7 @@ from redis.asyncio.client import PubSub
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.realtime.bus import CHANNEL, OnMessage, record_state
+from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -33,6 +33,7 @@ class RedisBus:
         self._check = check_seconds
         self._publisher = self._client()
         self._task: asyncio.Task[None] | None = None
+        self._up = asyncio.Event()
         self._connected = False
 
     def _client(self) -> Redis:
@@ -49,6 +50,7 @@ class RedisBus:
 
     async def start(self, on_message: OnMessage) -> None:
         self._task = asyncio.create_task(self._run(on_message), name="eventgraph-redis-bus")
+        await wait_up(self._up, self._check)
 
     async def publish(self, message: str) -> None:
         await self._publisher.publish(CHANNEL, message)
@@ -62,6 +64,8 @@ class RedisBus:
 
     def _set(self, connected: bool, reconnect: bool) -> None:
         self._connected = connected
+        if connected:
+            self._up.set()
         record_state(self.name, connected, reconnect)
 
     async def _run(self, on_message: OnMessage) -> None:

@@ -126,6 +126,8 @@ class Subscription:
                 self.items.append(result["events"])
         except TransportQueryError as exc:
             self.error = exc.errors[0] if exc.errors else {"message": str(exc)}
+        except Exception as exc:  # a transport failure: surfaced as an error without a code
+            self.error = {"message": repr(exc), "extensions": {}}
         finally:
             self.done.set()
 

@@ -22,7 +22,7 @@ from tests.realtime.client import (
     publish,
 )
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("servers")]
 
 
 def _name() -> str:

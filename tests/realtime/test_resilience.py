@@ -1,0 +1,202 @@
+"""Concurrency, resume, lost bus connections and vanished clients, on real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from tests.fixtures.databases import PG_ADMIN_URL
+from tests.fixtures.servers import Server, redis_url
+from tests.realtime.client import (
+    LEGACY_WS,
+    TRANSPORT_WS,
+    Subscription,
+    make_channels,
+    publish,
+)
+
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("servers")]
+
+PUBLISHERS = 8
+EVENTS_EACH = 1000
+BATCH = 25
+
+
+async def _channel(server: Server) -> str:
+    ws = f"w{uuid.uuid4().hex[:10]}"
+    await make_channels(server, ws, (f"{ws}-c", False))
+    return f"{ws}-c"
+
+
+async def _positions(server: Server, ids: list[str]) -> dict[str, int]:
+    """``seq`` of each id, read from the servers' database (the test's only SQL)."""
+    url = server.database_url
+    found: dict[str, int] = {}
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("///", 1)[1])
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, seq FROM events WHERE id IN ({marks})"  # noqa: S608
+                found.update(dict(conn.execute(sql, chunk).fetchall()))
+        finally:
+            conn.close()
+        return found
+    pg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await pg.fetch("SELECT id, seq FROM events WHERE id = ANY($1)", ids)
+    finally:
+        await pg.close()
+    return {row["id"]: row["seq"] for row in rows}
+
+
+async def test_eight_publishers_on_two_processes_and_a_subscriber_resuming_three_times(
+    servers: list[Server],
+) -> None:
+    a = servers[0]
+    channel = await _channel(a)
+    flt = {"channelId": {"eq": channel}}
+    published: list[str] = []
+    done = asyncio.Event()
+
+    async def publisher(n: int) -> None:
+        server = servers[n % 2]
+        for batch in range(EVENTS_EACH // BATCH):
+            rows = await publish(
+                server, channel, *({"data": {"p": n, "b": batch, "i": i}} for i in range(BATCH))
+            )
+            published.extend(row["id"] for row in rows)
+
+    received: list[str] = []
+    resumes = 0
+    forced_resumes = 0
+    sub = Subscription(a, {"f": flt})
+    await sub.__aenter__()
+    tasks = [asyncio.create_task(publisher(n)) for n in range(PUBLISHERS)]
+    all_published = asyncio.gather(*tasks)
+    all_published.add_done_callback(lambda _: done.set())
+    total = PUBLISHERS * EVENTS_EACH
+    try:
+        while True:
+            target = total if resumes >= 3 else (resumes + 1) * total // 5
+            deadline = time.monotonic() + 300
+            while len(received) + len(sub.items) < target and not sub.done.is_set():
+                assert time.monotonic() < deadline, f"{len(received) + len(sub.items)} of {target}"
+                await asyncio.sleep(0.02)
+            await sub.__aexit__()
+            received.extend(item["id"] for item in sub.items)
+            if sub.error is not None:
+                # Fell behind (SLOW_CONSUMER), or the connection dropped: resume all the same.
+                if sub.error["extensions"].get("code") == "SLOW_CONSUMER":
+                    assert sub.error["extensions"]["resumeAfter"] == received[-1]
+                else:
+                    assert not sub.error["extensions"], sub.error
+                forced_resumes += 1
+            elif len(received) >= total:
+                break
+            else:
+                resumes += 1
+            server = servers[(resumes + forced_resumes) % 2]
+            protocol = LEGACY_WS if resumes % 2 else TRANSPORT_WS
+            sub = Subscription(server, {"f": flt, "a": received[-1]}, protocol=protocol)
+            await sub.__aenter__()
+    finally:
+        await all_published
+    assert resumes == 3
+    assert len(received) == len(set(received)), "duplicates"
+    assert set(received) == set(published)
+    seqs = await _positions(a, received)
+    order = [seqs[i] for i in received]
+    assert order == sorted(order), "not in commit order"
+
+
+async def test_a_lost_bus_connection_loses_nothing_and_is_reconnected(
+    servers: list[Server], request: pytest.FixtureRequest, dialect: str
+) -> None:
+    backend = "redis" if request.config.getoption("--broadcast") == "redis" else dialect
+    if backend == "sqlite":
+        pytest.skip("the in-process memory bus has no connection to lose")
+    a, b = servers
+    channel = await _channel(a)
+    before = a.metric("eventgraph_bus_reconnects_total")
+    async with Subscription(a, {"f": {"channelId": {"eq": channel}}}) as sub:
+        first = await publish(b, channel, *({"data": i} for i in range(5)))
+        await sub.wait_for(5)
+        if backend == "redis":
+            killer = Redis.from_url(redis_url())
+            try:
+                assert await killer.client_kill_filter(_type="pubsub") >= 2
+            finally:
+                await killer.aclose()
+        else:
+            admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+            try:
+                killed = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = 'eventgraph-listen' AND datname = $1",
+                    a.database_url.rsplit("/", 1)[1],
+                )
+            finally:
+                await admin.close()
+            assert killed == 2
+        second = await publish(b, channel, *({"data": i} for i in range(5, 10)))
+        got = await sub.wait_for(10)
+    assert [item["id"] for item in got] == [row["id"] for row in first + second]
+    deadline = time.monotonic() + 30
+    while a.metric("eventgraph_bus_reconnects_total") <= before:
+        assert time.monotonic() < deadline, "the bus was not reconnected"
+        await asyncio.sleep(0.2)
+    async with httpx.AsyncClient(timeout=10) as http:
+        ready = (await http.get(f"{a.base}/readyz")).json()
+    assert ready == {"status": "ok", "database": "ok", "broadcast": "ok"}
+
+
+CLIENT = """
+import json, sys, time
+from websockets.sync.client import connect
+ws = connect(sys.argv[1], subprotocols=["graphql-transport-ws"])
+ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+ws.recv()
+ws.send(json.dumps({"id": "1", "type": "subscribe",
+                    "payload": {"query": "subscription { events { id } }"}}))
+print("subscribed", flush=True)
+time.sleep(600)
+"""
+
+
+async def test_a_vanished_client_leaves_no_subscriber_behind(servers: list[Server]) -> None:
+    a, _ = servers
+    before = a.metric("eventgraph_stream_subscribers")
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CLIENT, a.ws, stdout=subprocess.PIPE
+    )
+    try:
+        assert client.stdout is not None
+        line = await asyncio.wait_for(client.stdout.readline(), 60)
+        assert line.strip() == b"subscribed"
+        deadline = time.monotonic() + 30
+        while a.metric("eventgraph_stream_subscribers") <= before:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        # Frozen: the socket stays open but nothing answers (no close frame, no pong).
+        os.kill(client.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 90  # two ping intervals, on a loaded machine
+        while a.metric("eventgraph_stream_subscribers") > before:
+            assert time.monotonic() < deadline, "the vanished client's subscriber remains"
+            await asyncio.sleep(0.2)
+    finally:
+        client.kill()
+        await client.wait()
