@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
@@ -77,6 +78,29 @@ Snapshot = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class StartAt:
+    """Where a stream starts: after an event (and which parameter named it), or with a
+    snapshot, or live."""
+
+    after: str | None
+    after_path: str
+    snapshot: int | None
+
+
+def start_at(
+    last_event_id: LastEventIdHeader = None,
+    last_event_id_param: LastEventIdQuery = None,
+    snapshot: Snapshot = None,
+) -> StartAt:
+    if last_event_id:
+        return StartAt(last_event_id, "Last-Event-ID", snapshot)
+    return StartAt(last_event_id_param or None, "lastEventId", snapshot)
+
+
+StartDep = Annotated[StartAt, Depends(start_at)]
+
+
 @router.get(
     "/api/events/stream",
     summary="Stream matching events (Server-Sent Events)",
@@ -87,22 +111,13 @@ async def events_stream(
     state: StateDep,
     principal: AuthenticatedDep,
     query_filter: FilterDep,
-    last_event_id: LastEventIdHeader = None,
-    last_event_id_param: LastEventIdQuery = None,
-    snapshot: Snapshot = None,
+    start: StartDep,
 ) -> EventSourceResponse:
     """Every newly published event matching the filter parameters of `GET /api/events`
     that the caller can read, in commit order. Requires `Authorization: Bearer <token>` or
     the `session` cookie. Resume with `Last-Event-ID` and get every later matching event
     exactly once."""
-    return await _respond(
-        state,
-        principal,
-        query_filter,
-        header_id=last_event_id,
-        param_id=last_event_id_param,
-        snapshot=snapshot,
-    )
+    return await _respond(state, principal, query_filter, start)
 
 
 @router.get(
@@ -116,38 +131,25 @@ async def channel_stream(
     state: StateDep,
     principal: PrincipalDep,
     channel_id: Annotated[str, Path(alias="channelId", description="Channel id")],
+    start: StartDep,
     type: Annotated[str | None, Query(description="Only events of this type")] = None,
-    last_event_id: LastEventIdHeader = None,
-    last_event_id_param: LastEventIdQuery = None,
-    snapshot: Snapshot = None,
 ) -> EventSourceResponse:
     """The channel's new events in publish (commit) order. Access as for polling the
     channel: public channels need no token; private ones answer 401 without a token and
     403 to a token outside their scope."""
     await check_channel_access(db=state.db, principal=principal, channel_id=channel_id)
     query_filter = combine(Compare("channel_id", "eq", channel_id), equals("type", type))
-    return await _respond(
-        state,
-        principal,
-        query_filter,
-        header_id=last_event_id,
-        param_id=last_event_id_param,
-        snapshot=snapshot,
-    )
+    return await _respond(state, principal, query_filter, start)
 
 
 async def _respond(
     state: AppState,
     principal: Principal,
     query_filter: Filter,
-    *,
-    header_id: str | None,
-    param_id: str | None,
-    snapshot: int | None,
+    start: StartAt,
 ) -> EventSourceResponse:
     """Open the stream now, so that every client error is a JSON response, then hand it to
     the response; whichever ends first (the stream, the client) closes the subscriber."""
-    after, after_path = (header_id, "Last-Event-ID") if header_id else (param_id, "lastEventId")
     resources = AsyncExitStack()
     try:
         events = await resources.enter_async_context(
@@ -155,14 +157,14 @@ async def _respond(
                 state.hub,
                 principal=principal,
                 filter=query_filter,
-                after=after or None,
-                snapshot=snapshot,
+                after=start.after,
+                snapshot=start.snapshot,
                 transport="sse",
             )
         )
     except BadInput as exc:
         if exc.path == "after":
-            exc.path = after_path
+            exc.path = start.after_path
         raise
     return EventSourceResponse(
         _messages(events, resources),

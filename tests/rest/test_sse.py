@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.app import ADMIN_SECRET, Api
+from tests.fixtures.databases import DatabaseFactory
 from tests.fixtures.servers import Server, broadcast_env, start_servers
 from tests.rest.conftest import ADMIN, World, bearer, build_world
 from tests.rest.sse_client import Message, messages, take
@@ -25,13 +26,18 @@ EVENTS_STREAM = "/api/events/stream"
 
 @pytest.fixture(scope="module")
 def live_server(
-    request: pytest.FixtureRequest, shared_database: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    """One served app for the module (starting one costs seconds), heartbeat every second."""
+    """One served app on its own database for the module (starting one costs seconds),
+    heartbeat every second."""
+    url = database_factory.new_url()
     env = {**broadcast_env(request.config), "EVENTGRAPH_SSE_PING_SECONDS": "1"}
-    (server,) = start_servers(shared_database, tmp_path_factory.mktemp("sse"), 1, env)
+    (server,) = start_servers(url, tmp_path_factory.mktemp("sse"), 1, env)
     yield server
     server.stop()
+    database_factory.drop(url)
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +143,11 @@ async def test_last_event_id_resumes_without_gap_or_duplicate_under_publishers(
     assert [*ids, sentinel["id"]] == await commit_order(served, "market", "load")
 
 
+def channels(messages: list[Message]) -> list[str]:
+    assert all(m.event == "message" for m in messages), messages
+    return [m.json()["channelId"] for m in messages]
+
+
 async def test_streams_respect_the_read_scope(served: World) -> None:
     reader, outsider = served.tokens["reader"], served.tokens["outsider"]
     async with (
@@ -147,16 +158,10 @@ async def test_streams_respect_the_read_scope(served: World) -> None:
     ):
         for channel in ("secret", "elsewhere", "market"):
             await served.publish(channel, {"type": "t", "data": {"in": channel}})
-        assert [m.json()["channelId"] for m in await take(reader_events, 2)] == [
-            "secret",
-            "market",
-        ]
-        assert [m.json()["channelId"] for m in await take(outsider_events, 2)] == [
-            "elsewhere",
-            "market",
-        ]
-        assert [m.json()["channelId"] for m in await take(anonymous, 1)] == ["market"]
-        assert [m.json()["channelId"] for m in await take(sec, 1)] == ["secret"]
+        assert channels(await take(reader_events, 2)) == ["secret", "market"]
+        assert channels(await take(outsider_events, 2)) == ["elsewhere", "market"]
+        assert channels(await take(anonymous, 1)) == ["market"]
+        assert channels(await take(sec, 1)) == ["secret"]
 
 
 @pytest.mark.parametrize(
@@ -166,6 +171,8 @@ async def test_streams_respect_the_read_scope(served: World) -> None:
         (EVENTS_STREAM, {"filter": '{"typo": {}}'}, ADMIN, 400, "BAD_USER_INPUT", None),
         (EVENTS_STREAM, {"since": "yesterday"}, ADMIN, 400, "BAD_USER_INPUT", "since"),
         (EVENTS_STREAM, {"snapshot": "1001"}, ADMIN, 400, "BAD_USER_INPUT", "snapshot"),
+        (EVENTS_STREAM, {"snapshot": "2", "lastEventId": "x"}, ADMIN, 400, "BAD_USER_INPUT",
+         "snapshot"),
         (EVENTS_STREAM, {"lastEventId": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, ADMIN, 400,
          "BAD_USER_INPUT", None),
         (EVENTS_STREAM, {}, {}, 401, "UNAUTHENTICATED", None),
@@ -190,6 +197,19 @@ async def test_bad_requests_are_answered_before_the_stream_starts(
     assert error["code"] == code
     if error_path is not None:
         assert error["path"] == error_path
+
+
+async def test_a_snapshot_comes_first_then_live_events(served: World) -> None:
+    first = await served.publish_many(
+        "market", [{"type": "snap", "data": {"n": n}} for n in range(3)]
+    )
+    params = {"type": "snap", "snapshot": "2"}
+    async with stream(served, "/api/v1/channels/market/events/stream", params=params) as events:
+        snapshot = await take(events, 2)
+        live = await served.publish("market", {"type": "snap", "data": {"n": 3}})
+        (after,) = await take(events, 1)
+    assert [m.id for m in snapshot] == [first[1]["id"], first[2]["id"]]
+    assert after.id == live["id"]
 
 
 async def test_a_private_channel_stream_refuses_a_token_of_another_scope(served: World) -> None:
