@@ -48,7 +48,7 @@ async def messages(response: httpx.Response) -> AsyncIterator[Message]:
             current.event = value
 
 
-async def take(stream: AsyncIterator[Message], count: int, *, seconds: float = 20) -> list[Message]:
+async def take(stream: AsyncIterator[Message], count: int, *, seconds: float = 60) -> list[Message]:
     """The next ``count`` non-comment messages, failing after ``seconds``."""
     got: list[Message] = []
     async with asyncio.timeout(seconds):
