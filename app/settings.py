@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         description="Serve the hot reads (planned GraphQL queries, GET /api/events) through"
         " their shortcut paths; off, every request takes the general path",
     )
+    sse_ping_seconds: float = Field(
+        15.0, gt=0, description="Heartbeat (comment line) interval of Server-Sent Event streams"
+    )
+    sse_send_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A Server-Sent Event stream whose client takes no data for this long is"
+        " closed (its subscriber with it)",
+    )
 
     @field_validator("database_url")
     @classmethod

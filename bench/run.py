@@ -2,6 +2,7 @@
 
 usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup 5]
                            [--skip-postgraphile] [--ceiling-sql engine|hand]
+       python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
 
 Full run: 1,000,000 events in database ``eventgraph_bench`` (seeded once, reused while
 fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py``
@@ -18,12 +19,13 @@ import argparse
 import asyncio
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, common, queries
+from bench import ceiling, common, queries, realtime
 
 SMOKE_EVENTS = 50_000
 
@@ -42,6 +44,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["realtime"]:
+        realtime.main(sys.argv[2:])
+        return
     args = parse_args()
     started = time.monotonic()
     smoke = args.smoke

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from app.settings import Settings
-from rest import admin_api, channels_api, docs_page, events_api, manage_api, webhooks_api
+from rest import admin_api, channels_api, docs_page, events_api, manage_api, sse, webhooks_api
 from rest.deps import reject_nul
 from rest.errors import install_error_handlers
 from rest.fast_list import FastListMiddleware
@@ -26,6 +26,10 @@ OPENAPI_TAGS = [
         "name": "channel events (/api/v1/channels)",
         "description": "Publish into a channel and poll it in publish order with a cursor.",
     },
+    {
+        "name": "streams (Server-Sent Events)",
+        "description": "Live events as `text/event-stream`, resumable with `Last-Event-ID`.",
+    },
     {"name": "management", "description": "Workspaces, channels and tokens (admin token)."},
     {
         "name": "admin webhooks (/v1/admin)",
@@ -42,6 +46,8 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(health_router)
     app.include_router(docs_page.router)
     guarded = [Depends(reject_nul)]
+    # Before the routers whose /{id} paths would otherwise take ".../stream".
+    app.include_router(sse.router, dependencies=guarded)
     app.include_router(events_api.router, dependencies=guarded)
     app.include_router(admin_api.router, dependencies=guarded)
     app.include_router(channels_api.router, dependencies=guarded)

@@ -60,6 +60,7 @@ async def world(api: Api) -> World:
 
 
 async def build_world(api: Api) -> World:
+    """The world of ``World``'s docstring, created through ``api`` (in-process or served)."""
     w = World(api)
     for ws in ("acme", "other"):
         r = await api.http.post("/api/v1/workspaces", json={"id": ws, "name": ws}, headers=ADMIN)
