@@ -50,6 +50,8 @@ PageSize = Annotated[int, _DECIMAL_ONLY, Field(ge=1, le=100), _documented(1, 100
 """``limit`` of the REST lists: ASCII digits, 1-100, else a 400 naming it."""
 Offset = Annotated[int, _DECIMAL_ONLY, Field(ge=0, le=DB_INT_MAX), _documented(0, DB_INT_MAX)]
 """A row offset: ASCII digits, 0 up to the databases' integer range, else a 400."""
+SnapshotSize = Annotated[int, _DECIMAL_ONLY, Field(ge=0, le=1000), _documented(0, 1000)]
+"""``snapshot`` of the streams: ASCII digits, 0-1000, else a 400 naming it."""
 
 
 def parse_filter(raw: str | None, *, path: str = "filter") -> Filter:

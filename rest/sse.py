@@ -28,7 +28,7 @@ from db.query.ast import Compare, Filter
 from rest.deps import AuthenticatedDep, PrincipalDep, StateDep
 from rest.event_params import EventFilterParams
 from rest.models import ERROR_RESPONSES
-from rest.params import combine, equals
+from rest.params import SnapshotSize, combine, equals
 from rest.shapes import event_camel
 
 router = APIRouter(tags=["streams (Server-Sent Events)"], responses=ERROR_RESPONSES)
@@ -68,10 +68,8 @@ LastEventIdQuery = Annotated[
     ),
 ]
 Snapshot = Annotated[
-    int | None,
+    SnapshotSize | None,
     Query(
-        ge=0,
-        le=1000,
         description="First send the last N matching events (oldest first), then go live."
         " Not together with a last event id.",
     ),

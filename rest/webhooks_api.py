@@ -14,6 +14,7 @@ from app.webhooks.deliveries import DeliveryLog
 from graphql_schema.inputs.coerce import coerce_filter
 from rest.deps import AdminDep, StateDep
 from rest.models import ERROR_RESPONSES
+from rest.params import PageSize
 from rest.shapes import JsonResponse
 
 router = APIRouter(
@@ -178,7 +179,7 @@ async def list_deliveries(
     principal: AdminDep,
     webhook_id: WebhookId,
     status: Annotated[list[Status] | None, Query(description="Only these statuses")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[PageSize, Query(description="Deliveries per page, newest first")] = 50,
 ) -> JsonResponse:
     logs = await deliveries.list_deliveries(
         db=state.db, principal=principal, webhook_id=webhook_id, statuses=status, limit=limit
