@@ -8,7 +8,6 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 from graphql import GraphQLSchema
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
@@ -31,35 +30,27 @@ class NotServed(Exception):
     """Take Strawberry's path instead (bad variables, a client error, anything unusual)."""
 
 
+def _render_column(row: Row, column: Column) -> Any:
+    # JSON arrives decoded, as the resolvers get it: PostgreSQL's jsonb text has other
+    # spacing than the encoder, so embedding it would change the bytes of the answer.
+    if column.kind == "plain":
+        return row[column.key]
+    if column.kind == "datetime":
+        return format_datetime(row[column.key])
+    return column.key  # __typename
+
+
 def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for column in columns:
-        if column.kind in ("plain", "json"):  # related rows arrive with JSON decoded
-            out[column.alias] = row[column.key]
-        elif column.kind == "datetime":
-            out[column.alias] = format_datetime(row[column.key])
-        else:
-            out[column.alias] = column.key
-    return out
+    return {column.alias: _render_column(row, column) for column in columns}
 
 
 def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in plan.fields:
-        if isinstance(field, Column):
-            if field.kind == "plain":
-                out[field.alias] = row[field.key]
-            elif field.kind == "json":
-                # Page rows carry data/meta as JSON text: embedded, never decoded.
-                raw = row[field.key]
-                out[field.alias] = None if raw is None else orjson.Fragment(raw)
-            elif field.kind == "datetime":
-                out[field.alias] = format_datetime(row[field.key])
-            else:
-                out[field.alias] = "Event"
-        else:
-            out[field.alias] = _render_relation(row, field, related)
-    return out
+    return {
+        field.alias: _render_column(row, field)
+        if isinstance(field, Column)
+        else _render_relation(row, field, related)
+        for field in plan.fields
+    }
 
 
 def _render_relation(
@@ -172,7 +163,6 @@ async def _run_connection(
         query=query,
         page=page_request,
         max_page_size=settings.max_page_size,
-        raw_json=True,
         with_total=plan.wants_count,
     )
     related = await _related(db=db, principal=principal, rows=page.rows, relations=plan.relations)

@@ -25,7 +25,7 @@ from graphql_schema.metrics import OperationMetrics
 from graphql_schema.operation_context import OperationContext
 from graphql_schema.schema import schema
 
-ColumnKind = Literal["plain", "json", "datetime", "typename"]
+ColumnKind = Literal["plain", "datetime", "typename"]
 Relation = Literal["parent", "channel", "workspace"]
 
 # The relation resolvers of ``Event`` the executor knows how to replace.
@@ -63,9 +63,7 @@ def _kind(type_name: str, field_name: str) -> ColumnKind | None:
         of_type = of_type.of_type
     if not isinstance(of_type, GraphQLScalarType):
         return None
-    if of_type.name == "DateTime":
-        return "datetime"
-    return "json" if of_type.name == "JSON" else "plain"
+    return "datetime" if of_type.name == "DateTime" else "plain"
 
 
 def _scalars(type_name: str) -> dict[str, tuple[str, ColumnKind]]:
