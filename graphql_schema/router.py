@@ -13,13 +13,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from app.auth.credentials import SESSION_COOKIE, request_secret
+from app.auth.credentials import SESSION_COOKIE, connection_params_secret, request_secret
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
 from app.errors import BadInput, EventgraphError, ServiceUnavailable, Unauthenticated
@@ -107,6 +108,20 @@ class EventgraphRouter(GraphQLRouter[Context, None]):
     def encode_json(self, data: object) -> bytes:
         # Results hold only JSON-native values (scalars are serialised already).
         return orjson.dumps(data)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """``connection_init``: a credential in the payload replaces the upgrade's; a bad
+        credential either way refuses the connection (4403), never falls back to anonymous."""
+        try:
+            secret = connection_params_secret(context.connection_params)
+            if secret is not None:
+                await context.sign_in(secret)
+            elif context.auth_error is not None:
+                raise context.auth_error
+        except EventgraphError as error:
+            raise ConnectionRejectionError({"message": error.message, "code": error.code}) from None
+        unset: UnsetType = UNSET
+        return unset
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()  # served from the process, not a CDN
