@@ -153,6 +153,8 @@ class Hub:
             try:
                 await self._catch_up()
                 await self._deliver_replays()
+            except DatabaseUnavailable:  # logged, at a bounded rate, where it was mapped
+                await asyncio.sleep(self.settings.stream_poll_seconds)
             except Exception:  # a database hiccup: the next round reads from the same place
                 logger.exception("realtime tail failed; retrying")
                 await asyncio.sleep(self.settings.stream_poll_seconds)
@@ -226,6 +228,8 @@ class Hub:
                     live = await stream_repo.live_token_ids(
                         conn, ids=sorted(token_ids), now=datetime.now(UTC)
                     )
+            except DatabaseUnavailable:  # logged where mapped; the next round checks again
+                continue
             except Exception:
                 logger.exception("token check failed; retrying")
                 continue

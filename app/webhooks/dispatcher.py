@@ -25,7 +25,7 @@ from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.outbox import webhooks_changed
 from app.webhooks.signing import signed_headers
-from db.database import Database, DatabaseBusy
+from db.database import Database, DatabaseUnavailable
 from db.repositories import webhooks as repo
 
 logger = logging.getLogger("eventgraph.webhooks")
@@ -82,8 +82,8 @@ class Dispatcher:
         while not self._stopping:
             try:
                 await self._tick()
-            except DatabaseBusy:
-                logger.warning("webhooks: database busy, retrying")
+            except DatabaseUnavailable:
+                pass  # busy or unreachable: logged, at a bounded rate, where it was mapped
             except Exception:
                 logger.exception("webhooks: dispatch round failed")
             with suppress(TimeoutError):
@@ -136,6 +136,8 @@ class Dispatcher:
     async def _deliver(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
         try:
             await self._attempt(webhook, delivery)
+        except DatabaseUnavailable:
+            pass  # logged where mapped; the lease expires and the delivery is tried again
         except Exception:  # the lease expires and the delivery is tried again
             logger.exception("webhooks: delivery %s of webhook %s", delivery["id"], webhook["id"])
 
