@@ -9,6 +9,7 @@ client trickling headers or a body held a connection and a request task forever.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import orjson
@@ -24,16 +25,23 @@ def _response(status: int, reason: str, code: str, message: str) -> bytes:
     return head.encode() + body
 
 
+@functools.cache
+def _limits() -> tuple[float, float, int]:
+    from app.settings import Settings
+
+    settings = Settings()
+    return settings.header_timeout, settings.body_timeout, settings.max_header_bytes
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """Counts the bytes and the time a request takes to send its request line and
     headers (and its body), and answers 431 / 408 and closes past the limits."""
 
-    header_timeout = 10.0
-    body_timeout = 30.0
-    max_header_bytes = 256 * 1024
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # From the settings of this process: uvicorn takes the class by import path, so
+        # that ``--workers N`` can start it in each (spawned) worker.
+        self.header_timeout, self.body_timeout, self.max_header_bytes = _limits()
         self._reading_headers = True
         self._header_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -101,16 +109,5 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
 
-def guarded_protocol(
-    *, header_timeout: float, body_timeout: float, max_header_bytes: int
-) -> type[GuardedHttpToolsProtocol]:
-    """The protocol class ``uvicorn.run(http=...)`` takes, with these limits."""
-    return type(
-        "ConfiguredHttpToolsProtocol",
-        (GuardedHttpToolsProtocol,),
-        {
-            "header_timeout": header_timeout,
-            "body_timeout": body_timeout,
-            "max_header_bytes": max_header_bytes,
-        },
-    )
+PROTOCOL = f"{__name__}:{GuardedHttpToolsProtocol.__name__}"
+"""What ``uvicorn.run(http=...)`` takes: an import path, picklable for worker processes."""

@@ -29,7 +29,7 @@ def serve_command(
     """Migrate the database, then serve HTTP, GraphQL and WebSocket."""
     import uvicorn
 
-    from app.http_server import guarded_protocol
+    from app.http_server import PROTOCOL
     from app.observability.logging import logging_config
     from app.settings import Settings
     from db.migrate import upgrade
@@ -57,11 +57,7 @@ def serve_command(
         log_level=settings.log_level.lower(),
         log_config=logging_config(settings.log_level),
         # uvicorn's httptools parser has no header limits or timeouts of its own.
-        http=guarded_protocol(
-            header_timeout=settings.header_timeout,
-            body_timeout=settings.body_timeout,
-            max_header_bytes=settings.max_header_bytes,
-        ),
+        http=PROTOCOL,  # reads header_timeout, body_timeout, max_header_bytes
         timeout_keep_alive=settings.keep_alive_timeout,
         access_log=False,
         # WebSocket pings: a client that vanished without a close frame is dropped (and its
