@@ -109,6 +109,69 @@ def test_graphiql_runs_a_query_offline(server: str, browser: webdriver.Chrome) -
     assert _requested_hosts(browser) == {"127.0.0.1"}
 
 
+def _subscribers(server: str) -> float:
+    """The live subscriptions the server counts (every transport)."""
+    text = httpx.get(f"{server}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("eventgraph_stream_subscribers")
+        and line[len("eventgraph_stream_subscribers")] in " {"
+    )
+
+
+def _set_editor(driver: webdriver.Chrome, selector: str, text: str) -> None:
+    """Types into one of GraphiQL's CodeMirror editors (as a user pasting text would)."""
+    driver.execute_script(
+        "document.querySelector(arguments[0]).CodeMirror.setValue(arguments[1])", selector, text
+    )
+
+
+def test_graphiql_runs_a_subscription_offline(server: str, browser: webdriver.Chrome) -> None:
+    """A subscription over the graphql-transport-ws WebSocket, on a private channel: the token
+    typed under Headers must reach the server in ``connection_init``."""
+    with httpx.Client(base_url=server, headers=ADMIN, timeout=10) as http:
+        http.post("/api/v1/workspaces", json={"id": "acme", "name": "Acme"}).raise_for_status()
+        http.post(
+            "/api/v1/channels",
+            json={"id": "ops", "name": "Ops", "workspaceId": "acme", "private": True},
+        ).raise_for_status()
+    browser.get(f"{server}/graphql")
+    wait = WebDriverWait(browser, 60)
+    run = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".graphiql-execute-button"))
+    _set_editor(
+        browser,
+        ".graphiql-query-editor .CodeMirror",
+        "subscription Live {\n  events { id type channelId data }\n}\n",
+    )
+    # The second secondary editor is Headers (the first is Variables).
+    _set_editor(
+        browser,
+        ".graphiql-editor-tool .graphiql-editor:nth-of-type(2) .CodeMirror",
+        json.dumps(ADMIN),
+    )
+    before = _subscribers(server)
+    run.click()
+    # Publish only once the subscription is open (it starts at the tail's position).
+    wait.until(lambda _: _subscribers(server) > before)
+    with httpx.Client(base_url=server, headers=ADMIN, timeout=10) as http:
+        published = http.post(
+            "/api/v1/channels/ops/events", json={"type": "live.one", "data": {"n": 1}}
+        )
+        published.raise_for_status()
+    event_id = published.json()["id"]
+    response = wait.until(
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, ".graphiql-response")
+            if event_id in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
+            else None
+        )
+    )
+    assert '"live.one"' in response.text
+    _screenshot(browser, "graphiql-subscription.png")
+    assert _requested_hosts(browser) == {"127.0.0.1"}
+
+
 def test_swagger_ui_lists_the_routes_offline(server: str, browser: webdriver.Chrome) -> None:
     browser.get(f"{server}/docs")
     wait = WebDriverWait(browser, 60)
