@@ -3,6 +3,7 @@ until a command runs (measured before and after in docs/cli.md)."""
 
 from __future__ import annotations
 
+import re
 import resource
 import subprocess
 import sys
@@ -53,3 +54,13 @@ def test_help_answers_within_a_generous_bound(args: list[str]) -> None:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert cpu < 1.0, f"{cpu:.2f} s of CPU"
     assert wall < 10.0, f"{wall:.2f} s"
+
+
+def test_dev_help_lists_every_eventgraph_command() -> None:
+    root = Path(__file__).resolve().parents[2]
+    shown = subprocess.run(
+        [str(root / "dev"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    commands = ("serve", "migrate", "schema", "token", "workspace", "channel", "export")
+    for command in (*commands, "import", "purge", "seed"):
+        assert re.search(rf"^\s+{command}\s", shown, re.MULTILINE), command
