@@ -6,18 +6,17 @@ import asyncio
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
+from app.cli.launch import launched
 
 ROOT = Path(__file__).resolve().parent.parent
 # The reference harness lives beside the repository (../shared/perf) unless told otherwise.
@@ -86,12 +85,6 @@ def ensure_wrk() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     pid: int
@@ -101,52 +94,22 @@ class Server:
 
 @contextmanager
 def serve(database: str, *, workers: int = 2) -> Iterator[Server]:
-    """``eventgraph serve --workers N`` on a free port, stopped (its whole group) on exit."""
-    port, token = free_port(), secrets.token_urlsafe(24)
+    """``eventgraph serve --workers N`` on a free port, stopped (its whole group) on exit;
+    its log is ``bench/results/serve.log``."""
+    token = secrets.token_urlsafe(24)
     env = {
-        **os.environ,
         "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(database),
         "EVENTGRAPH_ADMIN_TOKEN": token,
         "EVENTGRAPH_LOG_LEVEL": "WARNING",
     }
-    logfile = (RESULTS / "serve.log").open("w")
-    process = subprocess.Popen(
-        [EVENTGRAPH, "serve", "--workers", str(workers), "--port", str(port)],
-        env=env,
-        stdout=logfile,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process)
-        yield Server(pid=process.pid, url=base, token=token)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        logfile.close()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"eventgraph serve exited: {(RESULTS / 'serve.log').read_text()[-3000:]}"
-            )
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"eventgraph serve did not become healthy within {STARTUP_SECONDS} s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with launched(
+        env,
+        log=RESULTS / "serve.log",
+        args=["--workers", str(workers)],
+        seconds=STARTUP_SECONDS,
+    ) as server:
+        yield Server(pid=server.process.pid, url=server.base, token=token)
 
 
 def run_wrk_bench(

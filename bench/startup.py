@@ -15,23 +15,13 @@ import argparse
 import asyncio
 import os
 import secrets
-import signal
 import statistics
-import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import EVENTGRAPH, _ensure_database, free_port, log, sqlalchemy_url
-
-
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310
-            return bool(response.status == 200)
-    except OSError:
-        return False
+from app.cli.launch import start
+from bench.common import _ensure_database, log, sqlalchemy_url
 
 
 def _group_cpu_seconds(pgid: int) -> float:
@@ -49,30 +39,21 @@ def _group_cpu_seconds(pgid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_ready(env: dict[str, str], workers: int) -> tuple[float, float]:
+def time_to_ready(env: dict[str, str], workers: int, log: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds) from launching ``eventgraph serve`` until ``/readyz``
     answers 200."""
-    port = free_port()
     started = time.monotonic()
-    process = subprocess.Popen(
-        [EVENTGRAPH, "serve", "--workers", str(workers), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = start(env, log=log, args=["--workers", str(workers)])
     try:
-        while not _ready(base):
-            if process.poll() is not None:
-                raise RuntimeError(f"eventgraph serve exited with {process.returncode}")
+        while not server.answers("/readyz"):
+            if server.process.poll() is not None:
+                raise RuntimeError(f"eventgraph serve exited with {server.process.returncode}")
             if time.monotonic() - started > 120:
                 raise RuntimeError("not ready within 120 s")
             time.sleep(0.05)
-        return time.monotonic() - started, _group_cpu_seconds(process.pid)
+        return time.monotonic() - started, _group_cpu_seconds(server.process.pid)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        server.stop()
 
 
 def main() -> None:
@@ -99,7 +80,7 @@ def main() -> None:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
         times, cpu = [], []
         for run in range(args.runs):
-            seconds, cpu_seconds = time_to_ready(env, args.workers)
+            seconds, cpu_seconds = time_to_ready(env, args.workers, Path(scratch) / "serve.log")
             log(f"run {run + 1}: ready in {seconds:.2f} s ({cpu_seconds:.2f} s of CPU)")
             times.append(seconds)
             cpu.append(cpu_seconds)

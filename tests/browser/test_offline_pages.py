@@ -16,9 +16,11 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.fixtures.app import ADMIN_SECRET
+from tests.fixtures.server import metric
 
 # Starting a server and a browser on a loaded 2-core machine can take minutes.
 pytestmark = pytest.mark.timeout(400)
@@ -97,26 +99,24 @@ def test_graphiql_runs_a_query_offline(server: str, browser: webdriver.Chrome) -
     wait = WebDriverWait(browser, 60)
     run = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".graphiql-execute-button"))
     run.click()  # the default query lists public events, which need no token
-    response = wait.until(
-        lambda d: (
-            d.find_element(By.CSS_SELECTOR, ".graphiql-response")
-            if event_id in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
-            else None
-        )
-    )
+    response = _response_showing(browser, event_id)
     assert '"hello": "world"' in response.text
     _screenshot(browser, "graphiql.png")
     assert _requested_hosts(browser) == {"127.0.0.1"}
 
 
 def _subscribers(server: str) -> float:
-    """The live subscriptions the server counts (every transport)."""
-    text = httpx.get(f"{server}/metrics", timeout=10).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("eventgraph_stream_subscribers")
-        and line[len("eventgraph_stream_subscribers")] in " {"
+    return metric(server, "eventgraph_stream_subscribers")
+
+
+def _response_showing(driver: webdriver.Chrome, text: str) -> WebElement:
+    """GraphiQL's result pane, once it shows ``text``."""
+    return WebDriverWait(driver, 60).until(
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, ".graphiql-response")
+            if text in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
+            else None
+        )
     )
 
 
@@ -160,13 +160,7 @@ def test_graphiql_runs_a_subscription_offline(server: str, browser: webdriver.Ch
         )
         published.raise_for_status()
     event_id = published.json()["id"]
-    response = wait.until(
-        lambda d: (
-            d.find_element(By.CSS_SELECTOR, ".graphiql-response")
-            if event_id in d.find_element(By.CSS_SELECTOR, ".graphiql-response").text
-            else None
-        )
-    )
+    response = _response_showing(browser, event_id)
     assert '"live.one"' in response.text
     _screenshot(browser, "graphiql-subscription.png")
     assert _requested_hosts(browser) == {"127.0.0.1"}

@@ -23,7 +23,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.fixtures.app import ADMIN_SECRET
 from tests.fixtures.databases import PG_ADMIN_URL
-from tests.http.server import running_server
+from tests.fixtures.server import served
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 GRAPHQL_READ = {"query": "{ events(first: 5) { totalCount edges { node { id } } } }"}
@@ -77,7 +77,7 @@ async def test_terminated_connections_are_503_or_success(
     if dialect != "postgresql":
         pytest.skip("terminates PostgreSQL backends")
     log_path = tmp_path / "server.log"
-    with running_server(database_url, log_path) as base:
+    with served(database_url, log_path, ready_path="/readyz", EVENTGRAPH_LOG_LEVEL="INFO") as base:
         limits = httpx.Limits(max_connections=6, max_keepalive_connections=6)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
             for path, body in (

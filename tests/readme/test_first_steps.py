@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.server import served
+from tests.fixtures.server import metric, served
 
 # A server start and a dozen CLI calls on a loaded 2-core machine.
 pytestmark = pytest.mark.timeout(400)
@@ -89,13 +89,7 @@ def _wait_for(lines: queue.Queue[str], needle: str) -> str:
 
 
 def _subscribers(base: str) -> float:
-    name = "eventgraph_stream_subscribers"
-    text = httpx.get(f"{base}/metrics", timeout=10).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(name) and line[len(name)] in " {"
-    )
+    return metric(base, "eventgraph_stream_subscribers")
 
 
 def _publish(base: str, secret: str, symbol: str) -> str:
