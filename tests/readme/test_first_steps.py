@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,17 +111,28 @@ def _stream(command: list[str], base: str) -> tuple[subprocess.Popen[str], queue
     before = _subscribers(base)
     env = {**os.environ, "EVENTGRAPH_ADMIN_TOKEN": ADMIN_TOKEN}
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # so that _stop ends bash and its curl together
     )
     lines = _lines(process)
-    waited = 0.0
+    deadline = time.monotonic() + WAIT
     while _subscribers(base) <= before:
-        if process.poll() is not None or waited > WAIT:
-            process.kill()
+        if process.poll() is not None or time.monotonic() > deadline:
+            _stop(process)
             pytest.fail(f"{command[:2]} did not subscribe: {list(lines.queue)}")
-        threading.Event().wait(0.2)
-        waited += 0.2
+        time.sleep(0.2)
     return process, lines
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def test_first_steps_run_as_written(readme_server: str, database_url: str, tmp_path: Path) -> None:
@@ -153,7 +166,7 @@ def test_first_steps_run_as_written(readme_server: str, database_url: str, tmp_p
             live = _publish(base, secret[1], "ETH")
             _wait_for(lines, f"id: {live}")
         finally:
-            process.kill()
+            _stop(process)
     (watch,) = _blocks("python")
     script = tmp_path / "watch.py"
     script.write_text(_localize(watch, base))
@@ -163,4 +176,4 @@ def test_first_steps_run_as_written(readme_server: str, database_url: str, tmp_p
         live = _publish(base, secret[1], "SOL")
         _wait_for(lines, live)
     finally:
-        process.kill()
+        _stop(process)
