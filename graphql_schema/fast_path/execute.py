@@ -18,7 +18,7 @@ from app.events import read as event_read
 from app.events.cost import check_cost, filter_cost
 from app.settings import Settings
 from app.workspaces import read as workspace_read
-from db.database import Database
+from db.database import Database, DatabaseUnavailable
 from db.types import format_datetime
 from graphql_schema.fast_path.plan import Column, ConnectionPlan, NodePlan, Plan, RelationPlan
 from graphql_schema.inputs import arguments as args
@@ -28,6 +28,16 @@ Row = Mapping[str, Any]
 
 class NotServed(Exception):
     """Take Strawberry's path instead (bad variables, a client error, anything unusual)."""
+
+
+class RootUnavailable(Exception):
+    """``error`` met while reading the ``root`` field: statements were sent, so the
+    request is answered with it rather than run again by Strawberry."""
+
+    def __init__(self, root: ConnectionPlan, error: DatabaseUnavailable) -> None:
+        super().__init__(str(error))
+        self.root = root
+        self.error = error
 
 
 def _render_column(row: Row, column: Column) -> Any:
@@ -219,7 +229,8 @@ async def execute_plan(
     principal: Principal,
 ) -> dict[str, Any]:
     """The ``data`` of the result. Raises ``NotServed`` when the variables don't coerce;
-    service errors (``EventgraphError``) propagate so the caller can fall back."""
+    service errors (``EventgraphError``, raised before any statement) propagate so the
+    caller can fall back; a database failure once reading began is ``RootUnavailable``."""
     requests = [
         (root, *_arguments(root, plan, schema, variables, arguments, schema_ctx))
         for root in plan.roots
@@ -231,9 +242,12 @@ async def execute_plan(
     check_cost(cost, settings.max_request_cost)
     data: dict[str, Any] = {}
     for root, query, page_request in requests:
-        data[root.alias] = await _run_connection(
-            root, query, page_request, db=db, settings=settings, principal=principal
-        )
+        try:
+            data[root.alias] = await _run_connection(
+                root, query, page_request, db=db, settings=settings, principal=principal
+            )
+        except DatabaseUnavailable as exc:
+            raise RootUnavailable(root, exc) from exc
     return data
 
 
