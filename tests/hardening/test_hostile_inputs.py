@@ -270,6 +270,22 @@ ROWS = [
         _gql("mutation { replayEvents(filter: {}) { replayed } }"),
         {"Content-Type": "application/json"},
     ),
+    Row(
+        "more list values than a statement can bind",
+        "POST",
+        "/graphql",
+        200,
+        "BAD_USER_INPUT",
+        _gql(
+            "query($f: EventFilter) { events(first: 1, filter: $f) { nodes { id } } }",
+            {
+                "f": {
+                    "OR": [{"type": {"in": [f"t{i}-{j}" for j in range(500)]}} for i in range(199)]
+                }
+            },
+        ),
+        names="at most 5000 values together",
+    ),
     *DUPLICATE_KEYS,
 ]
 
