@@ -1,11 +1,12 @@
 """The request cost budget of GraphQL operations, checked after validation and before any
 resolver runs (SPEC §8: "cost limit after fragment expansion").
 
-Every connection field (one with a ``first`` argument) costs its page size times the cost
-of its ``filter`` (``app.events.cost.filter_cost``), times the page sizes of the
-connections it is nested in; the operation's cost is the sum over every field and alias,
-with fragments expanded. Arguments are coerced exactly as execution will coerce them; a
-field whose arguments do not coerce counts as unfiltered and execution reports the error.
+Every connection field (one with a ``first`` argument) costs its page size (at least
+``MIN_FILTERED_ROWS`` for a filtered top-level field) times the cost of its ``filter``
+(``app.events.cost.filter_cost``), times the page sizes of the connections it is nested
+in; the operation's cost is the sum over every field and alias, with fragments expanded.
+Arguments are coerced exactly as execution will coerce them; a field whose arguments do
+not coerce counts as unfiltered and execution reports the error.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.execution import ExecutionContext
 
 from app.errors import BadInput, EventgraphError
-from app.events.cost import BASE_COST, check_cost, filter_cost
+from app.events.cost import BASE_COST, charged_rows, check_cost, filter_cost
 
 _DEFINITION = "strawberry-definition"
 
@@ -71,7 +72,10 @@ class _Walk:
                     continue
                 page, row_cost = self._connection(field_def, selection)
                 inner = self.selection_cost(selection.selection_set, get_named_type(field_def.type))
-                total += page * (row_cost + inner) if page else inner
+                # A nested connection reads its parent's rows by key; a top-level one may
+                # scan the table (app.events.cost.charged_rows).
+                rows = charged_rows(page, row_cost) if parent is self.schema.query_type else page
+                total += rows * row_cost + page * inner if page else inner
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent

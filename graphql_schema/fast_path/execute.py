@@ -15,7 +15,7 @@ from strawberry.types.arguments import StrawberryArgument, convert_arguments
 from app.auth.principal import Principal
 from app.channels import read as channel_read
 from app.events import read as event_read
-from app.events.cost import check_cost, filter_cost
+from app.events.cost import check_cost, top_level_cost
 from app.settings import Settings
 from app.workspaces import read as workspace_read
 from db.database import Database, DatabaseUnavailable
@@ -236,7 +236,7 @@ async def execute_plan(
         for root in plan.roots
     ]
     cost = sum(
-        _page_size(page_request, settings) * filter_cost(query.filter)
+        top_level_cost(_page_size(page_request, settings), query.filter)
         for _, query, page_request in requests
     )
     check_cost(cost, settings.max_request_cost)
