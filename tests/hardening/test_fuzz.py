@@ -4,6 +4,7 @@ of examples. No 5xx, every error in the documented envelope, bodies match their 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -50,6 +51,13 @@ schemathesis.graphql.scalar(
 )
 
 
+def _report(record_property: Callable[[str, object], None], sent: int, operations: int) -> None:
+    """The number of requests sent, as a property in the JUnit report; a run
+    that generated almost nothing is a failure, not a pass."""
+    record_property("fuzz_examples", sent)
+    assert sent >= 3 * operations, (sent, operations)
+
+
 def _operations(base: str) -> list[Any]:
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     schema.config.base_url = base
@@ -68,15 +76,20 @@ def _operations(base: str) -> list[Any]:
 # Hundreds of requests: on a loaded machine that takes longer than the suite's 120 s default.
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
-def test_rest_operations(strict_server: str, token: str | None) -> None:
+def test_rest_operations(
+    strict_server: str, token: str | None, record_property: Callable[[str, object], None]
+) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     operations = _operations(strict_server)
     assert len(operations) > 20
+    sent = 0
     for operation in operations:
 
         @FUZZ
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
+            nonlocal sent
+            sent += 1
             case.call_and_validate(
                 base_url=strict_server,
                 headers=headers,
@@ -85,6 +98,7 @@ def test_rest_operations(strict_server: str, token: str | None) -> None:
             )
 
         fuzz()
+    _report(record_property, sent, len(operations))
 
 
 KNOWN_CODES = {
@@ -111,16 +125,21 @@ def errors_carry_known_codes(ctx: Any, response: Any, case: Any) -> None:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
-def test_graphql(strict_server: str, token: str | None) -> None:
+def test_graphql(
+    strict_server: str, token: str | None, record_property: Callable[[str, object], None]
+) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     schema = schemathesis.graphql.from_url(f"{strict_server}/graphql", headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15  # every root query and mutation field
+    sent = 0
     for operation in operations:
 
         @settings(FUZZ, max_examples=GRAPHQL_EXAMPLES)
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
+            nonlocal sent
+            sent += 1
             case.call_and_validate(
                 base_url=strict_server,
                 headers=headers,
@@ -130,3 +149,4 @@ def test_graphql(strict_server: str, token: str | None) -> None:
             )
 
         fuzz()
+    _report(record_property, sent, len(operations))
