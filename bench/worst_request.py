@@ -294,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="client timeout (s)")
     parser.add_argument("--no-budgets", action="store_true", help="statement and cost budgets off")
     parser.add_argument("--code", default=None, help="serve the code of this checkout")
+    parser.add_argument("--only", default=None, help="comma-separated request names")
     args = parser.parse_args(argv)
     events = args.events or (SMOKE_EVENTS if args.smoke else 50_000)
     repeat = args.repeat or (1 if args.smoke else 3)
@@ -302,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     with open("/proc/loadavg") as loadavg:
         load = loadavg.read().split()[:3]
     with _server(database, args.code, budgets=not args.no_budgets) as (base, token, pid):
-        results = measure(base, token, pid, repeat, args.timeout)
+        chosen = set(args.only.split(",")) if args.only else None
+        results = measure(base, token, pid, repeat, args.timeout, chosen)
     headers = ["request", "answer", "wall s", "server CPU s", "bytes"]
     rows = [
         [r["name"], r["outcome"], fmt(r["wall_s"], 2), fmt(r["server_cpu_s"], 2), fmt(r["bytes"])]

@@ -58,6 +58,7 @@ class _Walk:
         self.default_page = default_page
         self.max_page = max_page
         self._fragment_costs: dict[str, int] = {}
+        self._filter_costs: dict[int, tuple[Any, int]] = {}
 
     def selection_cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         """Cost of one parent object's selections (multiplier 1)."""
@@ -108,18 +109,27 @@ class _Walk:
         definition = field_def.extensions.get(_DEFINITION)
         if "filter" not in raw or definition is None:
             return page, BASE_COST
+        # Aliases that pass one variable share its value: convert it once, not per alias.
+        known = self._filter_costs.get(id(raw["filter"]))
+        if known is not None and known[0] is raw["filter"]:
+            return page, known[1]
+        row_cost = self._filter_cost(definition, raw["filter"])
+        self._filter_costs[id(raw["filter"])] = (raw["filter"], row_cost)
+        return page, row_cost
+
+    def _filter_cost(self, definition: Any, raw_filter: Any) -> int:
         schema = self.execution.schema
         try:
             kwargs = convert_arguments(
-                {"filter": raw["filter"]},
+                {"filter": raw_filter},
                 [arg for arg in definition.arguments if arg.python_name == "filter"],
                 scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )
             value = kwargs.get("filter")
-            return page, filter_cost(value.to_query("filter")) if value else BASE_COST
+            return filter_cost(value.to_query("filter")) if value else BASE_COST
         except (EventgraphError, GraphQLError, ValueError, TypeError):
-            return page, BASE_COST
+            return BASE_COST
 
 
 def operation_cost(execution: ExecutionContext, *, default_page: int, max_page: int) -> int | None:
