@@ -263,9 +263,13 @@ def _code(body: bytes) -> str:
     return ""
 
 
-def measure(base: str, token: str, pid: int, repeat: int, timeout: float) -> list[dict[str, Any]]:
+def measure(
+    base: str, token: str, pid: int, repeat: int, timeout: float, only: set[str] | None
+) -> list[dict[str, Any]]:
     results = []
     for attack in ATTACKS:
+        if only is not None and attack.name not in only:
+            continue
         walls, cpus, outcome, size = [], [], "", 0
         for _ in range(repeat):
             cpu_before, started = _group_cpu_seconds(pid), time.monotonic()
