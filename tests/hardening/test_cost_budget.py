@@ -12,6 +12,8 @@ import pytest
 from app.events.cost import filter_cost
 from db.query.ast import TRUE, And, Compare, JsonDoc, JsonPath, Not, Or, Related
 from tests.fixtures.app import ADMIN_SECRET, Api
+from tests.fixtures.fast_paths import served
+from tests.graphql.helpers import make_channel, make_workspace, publish
 
 AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 
@@ -124,3 +126,25 @@ async def test_rest_filters_are_budgeted(api: Api, route: str) -> None:
 async def test_rest_limit_is_part_of_the_cost(api: Api) -> None:
     params = {"filter": orjson.dumps(ilikes(199)).decode(), "limit": "40"}
     assert (await api.http.get("/api/events", params=params, headers=AUTH)).status_code == 200
+
+
+async def test_each_filter_variable_is_costed_and_applied_on_its_own(api: Api) -> None:
+    """The cost walk and the fast path share work between aliases passing one variable;
+    aliases passing different ones must each get their own cost and their own filter."""
+    await make_workspace(api, "w")
+    await make_channel(api, "c", "w")
+    await publish(api, "c", {"type": "a", "data": 1}, {"type": "b", "data": 2})
+    before = served("graphql")
+    query = """query($a: EventFilter, $b: EventFilter) {
+      x: events(filter: $a, first: 5) { nodes { type } }
+      y: events(filter: $b, first: 5) { nodes { type } } }"""
+    body = await _gql(api, query, {"a": {"type": {"eq": "a"}}, "b": {"type": {"eq": "b"}}})
+    assert body["data"] == {"x": {"nodes": [{"type": "a"}]}, "y": {"nodes": [{"type": "b"}]}}
+    assert served("graphql") == before + 1
+    # 20 * 1 for x, 2 * 39,820 for y and z: refused only if each is costed on its own.
+    three = query.replace(
+        "y: events(filter: $b, first: 5) { nodes { type } } }",
+        "y: events(filter: $b, first: 5) { nodes { type } }"
+        " z: events(filter: $b, first: 5) { nodes { type } } }",
+    )
+    _refused(await _gql(api, three, {"a": {}, "b": contains(199)}))
