@@ -51,10 +51,13 @@ schemathesis.graphql.scalar(
 )
 
 
-def _report(record_property: Callable[[str, object], None], sent: int, operations: int) -> None:
-    """The number of requests sent, as a property in the JUnit report; a run
-    that generated almost nothing is a failure, not a pass."""
-    record_property("fuzz_examples", sent)
+Record = Callable[[str, object], None]
+
+
+def _report(request: pytest.FixtureRequest, record: Record, sent: int, operations: int) -> None:
+    """The number of requests sent, as a JUnit suite property ``fuzz_examples[test id]``;
+    a run that generated almost nothing is a failure, not a pass."""
+    record(f"fuzz_examples[{request.node.name}]", sent)
     assert sent >= 3 * operations, (sent, operations)
 
 
@@ -77,7 +80,10 @@ def _operations(base: str) -> list[Any]:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
 def test_rest_operations(
-    strict_server: str, token: str | None, record_property: Callable[[str, object], None]
+    strict_server: str,
+    token: str | None,
+    request: pytest.FixtureRequest,
+    record_testsuite_property: Record,
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     operations = _operations(strict_server)
@@ -98,7 +104,7 @@ def test_rest_operations(
             )
 
         fuzz()
-    _report(record_property, sent, len(operations))
+    _report(request, record_testsuite_property, sent, len(operations))
 
 
 KNOWN_CODES = {
@@ -126,7 +132,10 @@ def errors_carry_known_codes(ctx: Any, response: Any, case: Any) -> None:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
 def test_graphql(
-    strict_server: str, token: str | None, record_property: Callable[[str, object], None]
+    strict_server: str,
+    token: str | None,
+    request: pytest.FixtureRequest,
+    record_testsuite_property: Record,
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     schema = schemathesis.graphql.from_url(f"{strict_server}/graphql", headers=headers)
@@ -149,4 +158,4 @@ def test_graphql(
             )
 
         fuzz()
-    _report(record_property, sent, len(operations))
+    _report(request, record_testsuite_property, sent, len(operations))
