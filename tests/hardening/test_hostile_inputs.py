@@ -3,6 +3,7 @@ status and error code expected, and no refused request stores or changes an even
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -12,6 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from tests.fixtures.app import ADMIN_SECRET
 
@@ -414,3 +418,21 @@ def test_slow_publish_body_is_408_and_stores_nothing(strict_server: str) -> None
             data = _answer(sock)
         assert data.startswith(b"HTTP/1.1 408"), data[:100]
         assert _snapshot(client) == before
+
+
+async def test_a_websocket_message_repeating_a_key_closes_the_socket(strict_server: str) -> None:
+    """graphql-transport-ws messages go through the same decoder: a repeated key is not
+    JSON the server accepts (4400), so no subscription starts on a value it did not see."""
+    url = strict_server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {ADMIN_SECRET}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query":'
+            ' "subscription { events { id } }", "query": "subscription { events { type } }"}}'
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400, closed.value.rcvd
