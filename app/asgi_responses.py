@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import Send
 
 
-async def send_json(send: Send, body: bytes, *, status: int = 200) -> None:
+async def send_json(
+    send: Send, body: bytes, *, status: int = 200, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     """Send ``body`` (already encoded JSON) as the whole response."""
     await send(
         {
@@ -14,6 +18,7 @@ async def send_json(send: Send, body: bytes, *, status: int = 200) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *headers,
             ],
         }
     )

@@ -11,7 +11,9 @@ recursively, so that no input can exhaust the stack or change on the way in:
   value (``data``, ``meta``, a filter operand);
 - integers fit in 64 bits (what both databases and their drivers hold exactly); a larger
   one is refused rather than rounded to a float;
-- no string or key holds NUL (PostgreSQL cannot store it in text or JSON).
+- no string or key holds NUL (PostgreSQL cannot store it in text or JSON);
+- no object repeats a key: a parser keeps one of the values and drops the others without a
+  word, so what is stored would differ from what was sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ INT_MAX = 2**63 - 1
 # orjson reads an integer beyond 64 bits as a float; such an integer has 19+ digits.
 _LONG_DIGITS = re.compile(rb"\d{19}")
 _NON_JSON = re.compile(rb"NaN|Infinity")
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
 
 
 def _where(path: str | None) -> str:
@@ -71,6 +74,8 @@ def loads(raw: bytes | str, *, path: str | None = None) -> Any:
     shallow = data.count(b"[") + data.count(b"{") <= MAX_DEPTH
     if (scalars or not shallow) and not _acceptable(value, MAX_DEPTH, scalars=scalars):
         raise _locate(value, root=path, max_depth=MAX_DEPTH)
+    if b":" in data and (_ESCAPED_COLON.search(data) or _colons(value) != data.count(b":")):
+        _refuse_duplicate_keys(data, path)
     if long_digits:
         # orjson reads an integer past 64 bits as a float: only the text can tell.
         try:
@@ -82,6 +87,54 @@ def loads(raw: bytes | str, *, path: str | None = None) -> Any:
                 path=path,
             ) from None
     return value
+
+
+def _colons(value: Any) -> int:
+    """How many ``:`` the text of ``value`` holds: one per key, plus those inside strings.
+
+    Equal to the count in the raw text unless an object lost a repeated key (its pair is
+    not in ``value``) or a string spelt a colon as an escape (``\\u003a``); either way
+    ``_refuse_duplicate_keys`` decides exactly. orjson writes no escape for ``:``, so its
+    own rendering counts them at C speed.
+    """
+    try:
+        return orjson.dumps(value).count(b":")
+    except orjson.JSONEncodeError:
+        return -1  # not counted: the exact check decides
+
+
+class _Repeated:
+    """Stands in for an object that repeats ``key`` while the exact parse runs."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> Any:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return _Repeated(key)
+        seen.add(key)
+    raise AssertionError("a shorter dict without a repeated key")  # pragma: no cover
+
+
+def _refuse_duplicate_keys(data: bytes, path: str | None) -> None:
+    """The exact check (the standard parser sees every pair): ``BadInput`` naming the first
+    object that repeats a key, by its path. Runs only on valid JSON within the depth limit."""
+    value = json.loads(data, object_pairs_hook=_pairs)
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, steps = stack.pop()
+        if isinstance(item, _Repeated):
+            raise _error(f"the key {item.key!r} appears more than once", path, (*steps, item.key))
+        pairs = (
+            item.items() if type(item) is dict else enumerate(item) if type(item) is list else ()
+        )
+        stack.extend((child, (*steps, key)) for key, child in reversed(list(pairs)))
 
 
 def check_value(value: Any, *, path: str | None, max_depth: int = MAX_VALUE_DEPTH) -> None:

@@ -3,6 +3,7 @@
 usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup 5]
                            [--skip-postgraphile] [--ceiling-sql engine|hand]
        python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
+       python -m bench.run worst [...]      (the costliest requests: bench/worst_request.py)
 
 Full run: 1,000,000 events in database ``eventgraph_bench`` (seeded once, reused while
 fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py``
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, common, queries, realtime
+from bench import ceiling, common, queries, realtime, worst_request
 
 SMOKE_EVENTS = 50_000
 
@@ -46,6 +47,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     if sys.argv[1:2] == ["realtime"]:
         realtime.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["worst"]:
+        worst_request.main(sys.argv[2:])
         return
     args = parse_args()
     started = time.monotonic()

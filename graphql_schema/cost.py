@@ -1,11 +1,12 @@
 """The request cost budget of GraphQL operations, checked after validation and before any
 resolver runs (SPEC §8: "cost limit after fragment expansion").
 
-Every connection field (one with a ``first`` argument) costs its page size times the cost
-of its ``filter`` (``app.events.cost.filter_cost``), times the page sizes of the
-connections it is nested in; the operation's cost is the sum over every field and alias,
-with fragments expanded. Arguments are coerced exactly as execution will coerce them; a
-field whose arguments do not coerce counts as unfiltered and execution reports the error.
+Every connection field (one with a ``first`` argument) costs its page size (at least
+``MIN_FILTERED_ROWS`` for a filtered top-level field) times the cost of its ``filter``
+(``app.events.cost.filter_cost``), times the page sizes of the connections it is nested
+in; the operation's cost is the sum over every field and alias, with fragments expanded.
+Arguments are coerced exactly as execution will coerce them; a field whose arguments do
+not coerce counts as unfiltered and execution reports the error.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.execution import ExecutionContext
 
 from app.errors import BadInput, EventgraphError
-from app.events.cost import BASE_COST, check_cost, filter_cost
+from app.events.cost import BASE_COST, charged_rows, check_cost, filter_cost
 
 _DEFINITION = "strawberry-definition"
 
@@ -57,6 +58,7 @@ class _Walk:
         self.default_page = default_page
         self.max_page = max_page
         self._fragment_costs: dict[str, int] = {}
+        self._filter_costs: dict[int, tuple[Any, int]] = {}
 
     def selection_cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         """Cost of one parent object's selections (multiplier 1)."""
@@ -71,7 +73,10 @@ class _Walk:
                     continue
                 page, row_cost = self._connection(field_def, selection)
                 inner = self.selection_cost(selection.selection_set, get_named_type(field_def.type))
-                total += page * (row_cost + inner) if page else inner
+                # A nested connection reads its parent's rows by key; a top-level one may
+                # scan the table (app.events.cost.charged_rows).
+                rows = charged_rows(page, row_cost) if parent is self.schema.query_type else page
+                total += rows * row_cost + page * inner if page else inner
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
@@ -104,18 +109,27 @@ class _Walk:
         definition = field_def.extensions.get(_DEFINITION)
         if "filter" not in raw or definition is None:
             return page, BASE_COST
+        # Aliases that pass one variable share its value: convert it once, not per alias.
+        known = self._filter_costs.get(id(raw["filter"]))
+        if known is not None and known[0] is raw["filter"]:
+            return page, known[1]
+        row_cost = self._filter_cost(definition, raw["filter"])
+        self._filter_costs[id(raw["filter"])] = (raw["filter"], row_cost)
+        return page, row_cost
+
+    def _filter_cost(self, definition: Any, raw_filter: Any) -> int:
         schema = self.execution.schema
         try:
             kwargs = convert_arguments(
-                {"filter": raw["filter"]},
+                {"filter": raw_filter},
                 [arg for arg in definition.arguments if arg.python_name == "filter"],
                 scalar_registry=schema.schema_converter.scalar_registry,
                 config=schema.config,
             )
             value = kwargs.get("filter")
-            return page, filter_cost(value.to_query("filter")) if value else BASE_COST
+            return filter_cost(value.to_query("filter")) if value else BASE_COST
         except (EventgraphError, GraphQLError, ValueError, TypeError):
-            return page, BASE_COST
+            return BASE_COST
 
 
 def operation_cost(execution: ExecutionContext, *, default_page: int, max_page: int) -> int | None:

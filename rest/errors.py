@@ -92,9 +92,15 @@ def unavailable_message(exc: DatabaseUnavailable) -> str:
     return f"{exc}; retry shortly"
 
 
+def unavailable_response(exc: DatabaseUnavailable) -> JsonResponse:
+    """503 + Retry-After: the database is unreachable or busy, or a statement ran past its
+    time budget (``QUERY_TIMEOUT``)."""
+    return error_response(503, exc.code, unavailable_message(exc), headers=_STATUS_HEADERS[503])
+
+
 async def _unavailable(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, DatabaseUnavailable)
-    return error_response(503, exc.code, unavailable_message(exc), headers=_STATUS_HEADERS[503])
+    return unavailable_response(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.events import read as read_service
 from app.events.archive import export_events, ndjson_line
-from app.events.cost import check_cost, filter_cost
+from app.events.cost import check_cost, filter_cost, top_level_cost
 from app.events.read import EventQuery, PageRequest
 from app.state import AppState
 from rest.deps import AuthenticatedDep, StateDep
@@ -56,7 +56,7 @@ async def events_page(
         ids=parse_ids(params.ids),
     )
     size = min(params.limit, settings.max_page_size)
-    check_cost(size * filter_cost(query_filter), settings.max_request_cost, path="filter")
+    check_cost(top_level_cost(size, query_filter), settings.max_request_cost, path="filter")
     page = (
         PageRequest(last=size, before=before)
         if before is not None

@@ -5,8 +5,11 @@ ASGI layer serves the valid, authenticated requests with the very same code — 
 string parsed by Starlette's ``QueryParams``, validated by the route's own
 ``EventListParams`` model, the body built by ``events_page`` — and hands every other
 request (invalid parameters, missing or bad credentials, any client error) to the route
-unchanged, so the route's error is the answer. Dependency solving was a fifth of the CPU
-of a REST request, enough to make the REST shim cost more than the GraphQL query it mirrors.
+unchanged, so the route's error is the answer. A database failure (unreachable, or a
+statement past its time budget) is the one error answered here, with the route's own
+response: handing it on would run the request a second time. Dependency solving was a
+fifth of the CPU of a REST request, enough to make the REST shim cost more than the
+GraphQL query it mirrors.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from app.errors import EventgraphError
 from app.observability.metrics import record_fast_path
 from app.state import app_state
 from db.database import DatabaseUnavailable
+from rest.errors import unavailable_response
 from rest.event_params import EventListParams
 from rest.events_api import events_page
 
@@ -58,8 +62,14 @@ class FastListMiddleware:
         ):
             try:
                 body = await self._serve(scope)
-            except (_Declined, EventgraphError, DatabaseUnavailable):
-                body = None
+            except (_Declined, EventgraphError):
+                body = None  # decided before any page was read: the route answers the same
+            except DatabaseUnavailable as exc:
+                # A statement was sent (it failed or ran out of time): answer as the route
+                # would rather than have the route run it, and spend its budget, again.
+                scope["route"] = _ROUTE
+                await unavailable_response(exc)(scope, receive, send)
+                return
             if body is not None:
                 record_fast_path("rest_list")
                 await send_json(send, body)

@@ -13,12 +13,16 @@ from app.webhooks import deliveries, service
 from app.webhooks.deliveries import DeliveryLog
 from graphql_schema.inputs.coerce import coerce_filter
 from rest.deps import AdminDep, StateDep
+from rest.json_body import StrictJsonRoute
 from rest.models import ERROR_RESPONSES
 from rest.params import PageSize
 from rest.shapes import JsonResponse
 
 router = APIRouter(
-    prefix="/v1/admin/webhooks", tags=["admin webhooks (/v1/admin)"], responses=ERROR_RESPONSES
+    prefix="/v1/admin/webhooks",
+    tags=["admin webhooks (/v1/admin)"],
+    responses=ERROR_RESPONSES,
+    route_class=StrictJsonRoute,
 )
 
 WEBHOOK_FIELDS = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +89,16 @@ def channel_create(
     """Create a channel."""
     from app.auth.principal import ADMIN
     from app.channels.service import create_channel
+    from app.errors import BadInput
+    from app.json_input import loads
     from app.records import CHANNEL_FIELDS, camel_record
 
     schemas: dict[str, Any] = {}
     if schemas_file is not None:
         try:
-            schemas = json.loads(schemas_file.read_text())
-        except ValueError as exc:
-            raise typer.BadParameter(f"not JSON: {exc}", param_hint="--schemas-file") from None
+            schemas = loads(schemas_file.read_bytes(), path="--schemas-file")
+        except BadInput as exc:
+            raise typer.BadParameter(exc.message, param_hint="--schemas-file") from None
     row = run_with_database(
         lambda db: create_channel(
             db=db,

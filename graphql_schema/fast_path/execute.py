@@ -9,16 +9,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import GraphQLSchema
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
 
 from app.auth.principal import Principal
 from app.channels import read as channel_read
 from app.events import read as event_read
-from app.events.cost import check_cost, filter_cost
+from app.events.cost import check_cost, top_level_cost
 from app.settings import Settings
 from app.workspaces import read as workspace_read
-from db.database import Database
+from db.database import Database, DatabaseUnavailable
 from db.types import format_datetime
 from graphql_schema.fast_path.plan import Column, ConnectionPlan, NodePlan, Plan, RelationPlan
 from graphql_schema.inputs import arguments as args
@@ -28,6 +28,16 @@ Row = Mapping[str, Any]
 
 class NotServed(Exception):
     """Take Strawberry's path instead (bad variables, a client error, anything unusual)."""
+
+
+class RootUnavailable(Exception):
+    """``error`` met while reading the ``root`` field: statements were sent, so the
+    request is answered with it rather than run again by Strawberry."""
+
+    def __init__(self, root: ConnectionPlan, error: DatabaseUnavailable) -> None:
+        super().__init__(str(error))
+        self.root = root
+        self.error = error
 
 
 def _render_column(row: Row, column: Column) -> Any:
@@ -117,33 +127,56 @@ class ArgumentCache:
 ARGUMENTS = ArgumentCache()
 
 
+class _Variables:
+    """One request's variables, encoded and coerced once for all of its root fields; the
+    query of a filter value that several aliases share (one variable) is built once."""
+
+    def __init__(self, operation: Plan, schema: GraphQLSchema, variables: dict[str, Any] | None):
+        self.operation, self.schema, self.values = operation, schema, variables or {}
+        # json, not orjson: variables are decoded by json.loads and may hold what orjson
+        # cannot encode or would merge (NaN is not null, big integers, lone surrogates).
+        self.key = json.dumps(self.values, sort_keys=True).encode()
+        self._coerced: VariableValues | None = None
+        self._queries: dict[tuple[int, ...], tuple[tuple[Any, ...], event_read.EventQuery]] = {}
+
+    def coerced(self) -> VariableValues:
+        if self._coerced is not None:
+            return self._coerced
+        definitions = self.operation.operation.variable_definitions or ()
+        coerced = get_variable_values(self.schema, definitions, self.values)
+        if isinstance(coerced, list):
+            raise NotServed
+        self._coerced = coerced
+        return coerced
+
+    def query(self, raw: dict[str, Any], kwargs: dict[str, Any]) -> event_read.EventQuery:
+        values = tuple(raw.get(name) for name in ("filter", "orderBy", "ids"))
+        key = tuple(map(id, values))
+        known = self._queries.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], values, strict=True)):
+            return known[1]
+        query = args.event_query(kwargs.get("filter"), kwargs.get("order_by"), kwargs.get("ids"))
+        self._queries[key] = (values, query)
+        return query
+
+
 def _arguments(
     root: ConnectionPlan,
-    operation: Plan,
-    schema: GraphQLSchema,
-    variables: dict[str, Any] | None,
+    variables: _Variables,
     arguments: list[StrawberryArgument],
     schema_ctx: tuple[Any, Any],
 ) -> tuple[event_read.EventQuery, event_read.PageRequest]:
-    # json, not orjson: variables are decoded by json.loads and may hold what orjson
-    # cannot encode or would merge (NaN is not null, big integers, lone surrogates).
-    key = json.dumps(variables or {}, sort_keys=True).encode()
-    cached = ARGUMENTS.get(root, key)
+    cached = ARGUMENTS.get(root, variables.key)
     if cached is not None:
         return cached
-    coerced = get_variable_values(
-        schema, operation.operation.variable_definitions or (), variables or {}
-    )
-    if isinstance(coerced, list):
-        raise NotServed
-    raw = get_argument_values(root.field_def, root.field_node, coerced)
+    raw = get_argument_values(root.field_def, root.field_node, variables.coerced())
     scalar_registry, config = schema_ctx
     kwargs = convert_arguments(raw, arguments, scalar_registry=scalar_registry, config=config)
-    query = args.event_query(kwargs.get("filter"), kwargs.get("order_by"), kwargs.get("ids"))
+    query = variables.query(raw, kwargs)
     page_request = args.page_request(
         kwargs.get("first"), kwargs.get("after"), kwargs.get("last"), kwargs.get("before")
     )
-    ARGUMENTS.put(root, key, (query, page_request))
+    ARGUMENTS.put(root, variables.key, (query, page_request))
     return query, page_request
 
 
@@ -219,21 +252,23 @@ async def execute_plan(
     principal: Principal,
 ) -> dict[str, Any]:
     """The ``data`` of the result. Raises ``NotServed`` when the variables don't coerce;
-    service errors (``EventgraphError``) propagate so the caller can fall back."""
-    requests = [
-        (root, *_arguments(root, plan, schema, variables, arguments, schema_ctx))
-        for root in plan.roots
-    ]
+    service errors (``EventgraphError``, raised before any statement) propagate so the
+    caller can fall back; a database failure once reading began is ``RootUnavailable``."""
+    shared = _Variables(plan, schema, variables)
+    requests = [(root, *_arguments(root, shared, arguments, schema_ctx)) for root in plan.roots]
     cost = sum(
-        _page_size(page_request, settings) * filter_cost(query.filter)
+        top_level_cost(_page_size(page_request, settings), query.filter)
         for _, query, page_request in requests
     )
     check_cost(cost, settings.max_request_cost)
     data: dict[str, Any] = {}
     for root, query, page_request in requests:
-        data[root.alias] = await _run_connection(
-            root, query, page_request, db=db, settings=settings, principal=principal
-        )
+        try:
+            data[root.alias] = await _run_connection(
+                root, query, page_request, db=db, settings=settings, principal=principal
+            )
+        except DatabaseUnavailable as exc:
+            raise RootUnavailable(root, exc) from exc
     return data
 
 

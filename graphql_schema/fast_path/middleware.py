@@ -5,7 +5,9 @@ Parsing, validation (the schema's own rules and document limits) and planning ru
 per distinct document; a request then costs one SQL statement per connection page (plus
 one per selected relation, and a COUNT only when ``totalCount`` is selected) and one JSON
 encoding. Everything else — other documents, bad variables, client errors — is passed on
-to Strawberry with the request body replayed, so both paths answer identically.
+to Strawberry with the request body replayed, so both paths answer identically; the
+exception is a database failure once a statement was sent, answered here in Strawberry's
+shape so that the request never runs twice.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from app.asgi_responses import send_json
-from app.errors import EventgraphError
+from app.errors import RETRY_AFTER_SECONDS, EventgraphError
 from app.observability.metrics import record_fast_path, record_graphql_operation
 from app.state import app_state
 from db.database import DatabaseUnavailable
 from db.types import contains_nul
-from graphql_schema.fast_path.execute import NotServed, execute_plan
+from graphql_schema.errors import format_error
+from graphql_schema.fast_path.execute import NotServed, RootUnavailable, execute_plan
 from graphql_schema.fast_path.plan import Plan, compile_plan
 from graphql_schema.hardening import MAX_TOKENS, RULES
 from graphql_schema.router import resolve_principal
@@ -138,12 +141,30 @@ class FastQueryMiddleware:
                 settings=state.settings,
                 principal=principal,
             )
-        except (NotServed, EventgraphError, DatabaseUnavailable, GraphQLError):
-            return False
+        except (NotServed, EventgraphError, GraphQLError, DatabaseUnavailable):
+            return False  # raised before any page was read: Strawberry answers the same
+        except RootUnavailable as failed:
+            # A statement was sent (it failed or ran out of time): answer as Strawberry
+            # would rather than have it run the request, and spend its budget, again.
+            record_graphql_operation(plan.operation_name, operation_type="query", ok=False)
+            await _send_unavailable(send, failed)
+            return True
         record_graphql_operation(plan.operation_name, operation_type="query", ok=True)
         record_fast_path("graphql")
         await send_json(send, orjson.dumps({"data": data}))
         return True
+
+
+async def _send_unavailable(send: Send, failed: RootUnavailable) -> None:
+    """Strawberry's answer when a root field meets a database failure: ``data`` null (the
+    field is non-null), the error with its location and path, 503 + Retry-After."""
+    root, exc = failed.root, failed.error
+    raised = GraphQLError(str(exc), nodes=[root.field_node], path=[root.alias], original_error=exc)
+    error = format_error(raised, executing=True)
+    body = orjson.dumps({"data": None, "errors": [error.formatted]})
+    await send_json(
+        send, body, status=503, headers=[(b"retry-after", RETRY_AFTER_SECONDS.encode())]
+    )
 
 
 # PostgreSQL cannot store or compare text holding NUL; refusing it at the door keeps

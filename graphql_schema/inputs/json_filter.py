@@ -8,7 +8,7 @@ import strawberry
 from strawberry import Some
 
 from db.query.ast import Filter, JsonDoc, JsonPath, JsonPathOp
-from graphql_schema.inputs.limits import FilterBudget, check_list, present
+from graphql_schema.inputs.limits import FilterBudget, present
 from graphql_schema.scalars import JSON
 
 _PATH_OPS: tuple[tuple[str, str, JsonPathOp], ...] = (
@@ -65,7 +65,7 @@ class JSONPathFilter:
             value = given.value if op == "eq" else present(given, op_path)
             budget.leaf(op_path)
             if op == "in":
-                value = check_list(value, op_path)
+                value = budget.values(value, op_path)
             leaves.append(JsonPath(field, steps, op, value))
         return leaves
 
@@ -123,5 +123,5 @@ class JSONFilter:
         value = present(given, op_path)
         budget.leaf(op_path)
         if isinstance(value, list):
-            value = check_list(value, op_path)
+            value = budget.values(value, op_path)
         return JsonDoc(field, op, value)

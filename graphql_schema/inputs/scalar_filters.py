@@ -12,7 +12,7 @@ import strawberry
 from strawberry import Some
 
 from db.query.ast import Compare, Filter, ScalarOp
-from graphql_schema.inputs.limits import FilterBudget, check_list, present
+from graphql_schema.inputs.limits import FilterBudget, present
 from graphql_schema.scalars import DateTime
 
 # (python attribute, GraphQL name, AST operator)
@@ -55,7 +55,7 @@ def compare_ops(obj: Any, column: str, path: str, budget: FilterBudget) -> list[
         value = present(given, op_path)
         budget.leaf(op_path)
         if isinstance(value, list):
-            value = check_list(value, op_path)
+            value = budget.values(value, op_path)
         leaves.append(Compare(column, op, value))
     return leaves
 

@@ -31,6 +31,12 @@ def _nested(depth: int) -> str:
         ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "filter" + "[0]" * MAX_DEPTH, "64"),
         (_nested(300), "filter" + ".a" * MAX_DEPTH, f"at most {MAX_DEPTH} levels"),
         ("[" * 5000 + "]" * 5000, "filter", "not valid JSON"),
+        ('{"a": 1, "a": 1}', "filter.a", "the key 'a' appears more than once"),
+        ('{"x": [0, {"b": {"c": 1, "d": 2, "c": 3}}]}', "filter.x[1].b.c", "'c' appears"),
+        # colons inside strings and a repeated key: the counts cannot tell, the parse can
+        ('{"t": "12:00", "u": {"a": ":", "a": ":"}}', "filter.u.a", "'a' appears"),
+        ('{"u": "\\u003a", "k": 1, "k": 2}', "filter.k", "'k' appears"),
+        ('{"k:": 1, "k:": 2}', "filter.k:", "'k:' appears"),
     ],
 )
 def test_refused(raw: str | bytes, path: str, message: str) -> None:
@@ -48,6 +54,8 @@ def test_refused(raw: str | bytes, path: str, message: str) -> None:
         f'{{"lo": {INT_MIN}, "hi": {INT_MAX}, "f": 1.8e20}}',
         '{"id": "123456789012345678901234567890", "text": "\\\\u0000 is not NUL"}',
         '"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["',
+        '{"a": {"k": 1}, "b": {"k": 1}, "t": "12:00:00", "k:": ["::"]}',
+        '{"escaped": "\\u003a", "literal": ":", "k": {"k": {"k": 1}}}',
     ],
 )
 def test_accepted_unchanged(raw: str) -> None:

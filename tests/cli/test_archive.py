@@ -338,6 +338,8 @@ def _line(**fields: str) -> str:
         (_line(subjectId='"' + "s" * 201 + '"'), "line 2.subjectId must be at most 200"),
         (_line(createdAt=f'"{"0001-01-01T00:00:00+14:00"}"'), "outside the years 1-9999"),
         (_line(data='"a\\u0000"'), "NUL"),
+        (_line(data='{"a": 1, "b": {"c": 2, "c": 3}}'), "line 2.data.b.c: the key 'c' appears"),
+        (_line(channelId='"c", "channelId": "other"'), "line 2.channelId: the key"),
     ],
 )
 def test_import_refuses_what_publishing_refuses(

@@ -3,6 +3,7 @@ fragment expansion) refuses expensive requests before any statement runs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -11,6 +12,8 @@ import pytest
 from app.events.cost import filter_cost
 from db.query.ast import TRUE, And, Compare, JsonDoc, JsonPath, Not, Or, Related
 from tests.fixtures.app import ADMIN_SECRET, Api
+from tests.fixtures.fast_paths import served
+from tests.graphql.helpers import make_channel, make_workspace, publish
 
 AUTH = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 
@@ -75,11 +78,28 @@ fragment Ids on EventConnection { nodes { id } }
 
 
 async def test_graphql_aliases_are_summed_after_fragment_expansion(api: Api) -> None:
-    # One alias costs 20 * 996 = 19,920; three cost 59,760.
+    # One alias costs 20 * 996 = 19,920; three cost 59,760. With 150: 3 * 20 * 751 = 45,060.
     _refused(await _gql(api, ALIASES, {"f": ilikes(199)}))
-    assert "errors" not in await _gql(
-        api, ALIASES.replace("first: 20", "first: 16"), {"f": ilikes(199)}
+    assert "errors" not in await _gql(api, ALIASES, {"f": ilikes(150)})
+
+
+async def test_small_filtered_pages_are_charged_a_scan(api: Api) -> None:
+    """`first: 1` under a condition nothing matches scans every row: a filtered top-level
+    page is charged at least 20 rows. One alias of 199 data.contains costs 20 * 1,991 =
+    39,820; two cost 79,640 (at one row each they would have cost 3,982)."""
+    two = "query($f: EventFilter) { a: events(filter: $f, first: 1) { nodes { id } }"
+    two += " b: events(filter: $f, first: 1) { nodes { id } } }"
+    _refused(await _gql(api, two, {"f": contains(199)}))
+    assert "errors" not in await _gql(api, PAGE, {"f": contains(199), "n": 1})
+    response = await api.http.get(
+        "/api/events",
+        params={"limit": "1", "filter": json.dumps(contains(199))},
+        headers=AUTH,
     )
+    assert response.status_code == 200, response.text
+    # An unfiltered page costs its rows only: 30 aliases of first: 100 are 3,000.
+    many = " ".join(f"a{i}: events(first: 100) {{ nodes {{ id }} }}" for i in range(30))
+    assert "errors" not in await _gql(api, f"{{ {many} }}", {})
 
 
 async def test_graphql_nested_connections_multiply(api: Api) -> None:
@@ -106,3 +126,25 @@ async def test_rest_filters_are_budgeted(api: Api, route: str) -> None:
 async def test_rest_limit_is_part_of_the_cost(api: Api) -> None:
     params = {"filter": orjson.dumps(ilikes(199)).decode(), "limit": "40"}
     assert (await api.http.get("/api/events", params=params, headers=AUTH)).status_code == 200
+
+
+async def test_each_filter_variable_is_costed_and_applied_on_its_own(api: Api) -> None:
+    """The cost walk and the fast path share work between aliases passing one variable;
+    aliases passing different ones must each get their own cost and their own filter."""
+    await make_workspace(api, "w")
+    await make_channel(api, "c", "w")
+    await publish(api, "c", {"type": "a", "data": 1}, {"type": "b", "data": 2})
+    before = served("graphql")
+    query = """query($a: EventFilter, $b: EventFilter) {
+      x: events(filter: $a, first: 5) { nodes { type } }
+      y: events(filter: $b, first: 5) { nodes { type } } }"""
+    body = await _gql(api, query, {"a": {"type": {"eq": "a"}}, "b": {"type": {"eq": "b"}}})
+    assert body["data"] == {"x": {"nodes": [{"type": "a"}]}, "y": {"nodes": [{"type": "b"}]}}
+    assert served("graphql") == before + 1
+    # 20 * 1 for x, 2 * 39,820 for y and z: refused only if each is costed on its own.
+    three = query.replace(
+        "y: events(filter: $b, first: 5) { nodes { type } } }",
+        "y: events(filter: $b, first: 5) { nodes { type } }"
+        " z: events(filter: $b, first: 5) { nodes { type } } }",
+    )
+    _refused(await _gql(api, three, {"a": {}, "b": contains(199)}))

@@ -4,6 +4,7 @@ of examples. No 5xx, every error in the documented envelope, bodies match their 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -50,6 +51,16 @@ schemathesis.graphql.scalar(
 )
 
 
+Record = Callable[[str, object], None]
+
+
+def _report(request: pytest.FixtureRequest, record: Record, sent: int, operations: int) -> None:
+    """The number of requests sent, as a JUnit suite property ``fuzz_examples[test id]``;
+    a run that generated almost nothing is a failure, not a pass."""
+    record(f"fuzz_examples[{request.node.name}]", sent)
+    assert sent >= 3 * operations, (sent, operations)
+
+
 def _operations(base: str) -> list[Any]:
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     schema.config.base_url = base
@@ -68,15 +79,23 @@ def _operations(base: str) -> list[Any]:
 # Hundreds of requests: on a loaded machine that takes longer than the suite's 120 s default.
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
-def test_rest_operations(strict_server: str, token: str | None) -> None:
+def test_rest_operations(
+    strict_server: str,
+    token: str | None,
+    request: pytest.FixtureRequest,
+    record_testsuite_property: Record,
+) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     operations = _operations(strict_server)
     assert len(operations) > 20
+    sent = 0
     for operation in operations:
 
         @FUZZ
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
+            nonlocal sent
+            sent += 1
             case.call_and_validate(
                 base_url=strict_server,
                 headers=headers,
@@ -85,6 +104,7 @@ def test_rest_operations(strict_server: str, token: str | None) -> None:
             )
 
         fuzz()
+    _report(request, record_testsuite_property, sent, len(operations))
 
 
 KNOWN_CODES = {
@@ -111,16 +131,24 @@ def errors_carry_known_codes(ctx: Any, response: Any, case: Any) -> None:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("token", [ADMIN_SECRET, None], ids=["admin", "anonymous"])
-def test_graphql(strict_server: str, token: str | None) -> None:
+def test_graphql(
+    strict_server: str,
+    token: str | None,
+    request: pytest.FixtureRequest,
+    record_testsuite_property: Record,
+) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     schema = schemathesis.graphql.from_url(f"{strict_server}/graphql", headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15  # every root query and mutation field
+    sent = 0
     for operation in operations:
 
         @settings(FUZZ, max_examples=GRAPHQL_EXAMPLES)
         @given(case=operation.as_strategy())
         def fuzz(case: Any) -> None:
+            nonlocal sent
+            sent += 1
             case.call_and_validate(
                 base_url=strict_server,
                 headers=headers,
@@ -130,3 +158,4 @@ def test_graphql(strict_server: str, token: str | None) -> None:
             )
 
         fuzz()
+    _report(request, record_testsuite_property, sent, len(operations))

@@ -3,14 +3,19 @@ status and error code expected, and no refused request stores or changes an even
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from tests.fixtures.app import ADMIN_SECRET
 
@@ -28,6 +33,8 @@ class Row:
     code: str
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: dict(JSON))
+    names: str | None = None
+    """A text the error must hold (the path of the fault), when the row checks it."""
 
 
 def _gql(query: str, variables: dict[str, Any] | None = None) -> bytes:
@@ -36,6 +43,102 @@ def _gql(query: str, variables: dict[str, Any] | None = None) -> bytes:
 
 def _nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
+
+
+def _query(path: str, **params: str) -> str:
+    return path + "?" + urlencode(params)
+
+
+def _duplicate(name: str, method: str, path: str, body: bytes, names: str) -> Row:
+    status, code = (400, "BAD_REQUEST") if path.startswith("/graphql") else (400, "BAD_USER_INPUT")
+    return Row(f"duplicate key: {name}", method, path, status, code, body, names=names)
+
+
+# A repeated key would be read as its last value: what is stored would not be what was sent.
+DUPLICATE_KEYS = [
+    _duplicate("publish data", "POST", PUBLISH, b'{"data": {"n": 1, "n": 2}}', "data.n"),
+    _duplicate("publish field", "POST", PUBLISH, b'{"type": "a", "data": 1, "type": "b"}', "type"),
+    _duplicate(
+        "batch",
+        "POST",
+        PUBLISH,
+        b'{"events": [{"data": 1}, {"data": {"k": [{"x": 1, "x": 1}]}}]}',
+        "events[1].data.k[0].x",
+    ),
+    _duplicate(
+        "create workspace",
+        "POST",
+        "/api/v1/workspaces",
+        b'{"id": "dupw", "name": "a", "name": "b"}',
+        "name",
+    ),
+    _duplicate(
+        "update channel", "PATCH", "/api/v1/channels/hostile", b'{"name": "x", "name": "y"}', "name"
+    ),
+    _duplicate(
+        "create webhook",
+        "POST",
+        "/v1/admin/webhooks",
+        b'{"url": "https://example.com/h", "url": "https://example.org/h"}',
+        "url",
+    ),
+    _duplicate(
+        "admin replay",
+        "POST",
+        "/v1/admin/events/replay",
+        b'{"eventIds": ["x"], "limit": 1, "limit": 2}',
+        "limit",
+    ),
+    _duplicate(
+        "filter parameter",
+        "GET",
+        _query("/api/events", filter='{"type": {"eq": "a"}, "type": {"eq": "seed"}}'),
+        b"",
+        "filter.type",
+    ),
+    _duplicate(
+        "orderBy parameter",
+        "GET",
+        _query("/api/events", orderBy='[{"type": "asc", "type": "desc"}]'),
+        b"",
+        "orderBy[0].type",
+    ),
+    _duplicate(
+        "GraphQL variables",
+        "POST",
+        "/graphql",
+        b'{"query": "mutation($e: EventInput!) { publishEvent(channelId: \\"hostile\\",'
+        b' event: $e) { id } }", "variables": {"e": {"data": {"k": 1, "k": 2}}}}',
+        "variables.e.data.k",
+    ),
+    _duplicate(
+        "GraphQL query",
+        "POST",
+        "/graphql",
+        b'{"query": "{ __typename }", "query": "mutation { deleteEvent(id: \\"x\\") }"}',
+        "query",
+    ),
+    _duplicate(
+        "GraphQL GET variables",
+        "GET",
+        _query(
+            "/graphql",
+            query="query($n: Int) { events(first: $n) { nodes { id } } }",
+            variables='{"n": 1, "n": 2}',
+        ),
+        b"",
+        "n",
+    ),
+    Row(
+        "duplicate key: GraphQL JSON literal",
+        "POST",
+        "/graphql",
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+        _gql('mutation { publishEvent(channelId: "hostile", event: {data: {k: 1, k: 2}}) { id } }'),
+        names="'k'",
+    ),
+]
 
 
 ROWS = [
@@ -71,6 +174,33 @@ ROWS = [
         "BAD_USER_INPUT",
         b'{"data": 1}',
         {**AUTH, "Content-Type": "text/plain"},
+    ),
+    Row(
+        "multipart publish",
+        "POST",
+        PUBLISH,
+        400,
+        "BAD_USER_INPUT",
+        b'--x\r\nContent-Disposition: form-data; name="data"\r\n\r\n1\r\n--x--\r\n',
+        {**AUTH, "Content-Type": "multipart/form-data; boundary=x"},
+    ),
+    Row(
+        "GraphQL text/plain with a token",
+        "POST",
+        "/graphql",
+        400,
+        "BAD_REQUEST",
+        _gql("{ events(first: 1) { nodes { id } } }"),
+        {**AUTH, "Content-Type": "text/plain"},
+    ),
+    Row(
+        "GraphQL form post with a token",
+        "POST",
+        "/graphql",
+        400,
+        "BAD_REQUEST",
+        b"query=%7B__typename%7D",
+        {**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
     ),
     Row(
         "cookie + form post (CSRF)",
@@ -171,22 +301,47 @@ ROWS = [
         _gql("mutation { replayEvents(filter: {}) { replayed } }"),
         {"Content-Type": "application/json"},
     ),
+    Row(
+        "more list values than a statement can bind",
+        "POST",
+        "/graphql",
+        200,
+        "BAD_USER_INPUT",
+        _gql(
+            "query($f: EventFilter) { events(first: 1, filter: $f) { nodes { id } } }",
+            {
+                "f": {
+                    "OR": [{"type": {"in": [f"t{i}-{j}" for j in range(500)]}} for i in range(199)]
+                }
+            },
+        ),
+        names="at most 5000 values together",
+    ),
+    *DUPLICATE_KEYS,
 ]
 
 
-def _code(response: httpx.Response) -> str | None:
+def _error(response: httpx.Response) -> tuple[str, str]:
+    """(code, message with its path) of either envelope."""
     body = response.json()
     if "error" in body:
-        code: str = body["error"]["code"]
-        return code
-    return str(body["errors"][0]["extensions"]["code"])
+        error = body["error"]
+        return error["code"], f"{error.get('path')}: {error['message']}"
+    if not body.get("errors") or "extensions" not in body["errors"][0]:
+        return "no error", response.text[:200]
+    first = body["errors"][0]
+    return str(first["extensions"]["code"]), first["message"]
 
 
-def _snapshot(client: httpx.Client) -> list[dict[str, Any]]:
+def _snapshot(client: httpx.Client) -> list[Any]:
+    """Every event, workspace, channel and webhook: what a refused request must not change."""
     query = "{ events(first: 100) { totalCount nodes { id type data meta subjectId } } }"
     response = client.post("/graphql", json={"query": query}, headers=AUTH)
-    nodes: list[dict[str, Any]] = response.json()["data"]["events"]["nodes"]
-    return nodes
+    listed = [
+        client.get(path, headers=AUTH).json()
+        for path in ("/api/v1/workspaces", "/api/v1/channels", "/v1/admin/webhooks")
+    ]
+    return [response.json()["data"]["events"]["nodes"], *listed]
 
 
 def test_hostile_rows(strict_server: str) -> None:
@@ -210,9 +365,14 @@ def test_hostile_rows(strict_server: str) -> None:
         failures = []
         for row in ROWS:
             response = client.request(row.method, row.path, content=row.body, headers=row.headers)
-            got = (response.status_code, _code(response))
-            if got != (row.status, row.code):
-                failures.append(f"{row.name}: got {got}, expected {(row.status, row.code)}")
+            code, message = _error(response)
+            if (response.status_code, code) != (row.status, row.code):
+                expected = (row.status, row.code)
+                failures.append(
+                    f"{row.name}: got {response.status_code, code}, expected {expected}"
+                )
+            elif row.names is not None and row.names not in message:
+                failures.append(f"{row.name}: {message!r} does not name {row.names!r}")
         assert not failures, "\n".join(failures)
         assert _snapshot(client) == before
 
@@ -258,3 +418,21 @@ def test_slow_publish_body_is_408_and_stores_nothing(strict_server: str) -> None
             data = _answer(sock)
         assert data.startswith(b"HTTP/1.1 408"), data[:100]
         assert _snapshot(client) == before
+
+
+async def test_a_websocket_message_repeating_a_key_closes_the_socket(strict_server: str) -> None:
+    """graphql-transport-ws messages go through the same decoder: a repeated key is not
+    JSON the server accepts (4400), so no subscription starts on a value it did not see."""
+    url = strict_server.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {ADMIN_SECRET}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query":'
+            ' "subscription { events { id } }", "query": "subscription { events { type } }"}}'
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400, closed.value.rcvd

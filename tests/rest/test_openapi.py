@@ -87,3 +87,21 @@ async def test_security_schemes_are_declared(api: Api) -> None:
     schemes = spec["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
     assert any(s.get("in") == "cookie" and s.get("name") == "session" for s in schemes.values())
+
+
+async def test_errors_are_documented_as_they_are_answered(api: Api) -> None:
+    """Validation errors are 400 in the envelope, never FastAPI's 422; every REST
+    operation documents a default error, and 400 when it takes input, with the envelope's
+    schema."""
+    spec = (await api.http.get("/openapi.json")).json()
+    assert '"422"' not in json.dumps(spec)
+    for path, item in spec["paths"].items():
+        if path.startswith("/graphql"):
+            continue  # GraphQL answers errors in the GraphQL shape (docs/graphql.md)
+        for method, operation in item.items():
+            responses = operation["responses"]
+            takes_input = operation.get("parameters") or operation.get("requestBody")
+            for status in ("400", "default") if takes_input else ("default",):
+                assert status in responses, (method, path, status)
+                schema = responses[status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, schema)
