@@ -1,9 +1,11 @@
 """The webhook target of the delivery point: the transactional outbox.
 
-``stage`` runs inside the publishing (or replaying) transaction and writes one delivery
-row per (matching webhook, event), so a delivery exists exactly when its event committed.
-Matching costs one SQL statement per distinct (filter, creator scope) over the batch's ids
-(the in-memory evaluator for admin-scoped filters on plain fields), never one per event.
+``stage`` runs inside the publishing (or replaying) transaction and writes one narrow
+delivery row per (matching webhook, event) in one statement, so a delivery exists exactly
+when its event committed. Rows reference the event; the body is built when it is sent
+(``payload``). Matching costs one SQL statement per distinct (filter, creator scope) over
+the batch's ids (the in-memory evaluator for admin-scoped filters on plain fields; nothing
+for an admin's webhook without a filter), never one per event or per webhook.
 The webhook list is cached per process for ``CACHE_TTL_SECONDS`` and reloaded at once
 after a change made in this process; other processes see a change within the TTL.
 """
@@ -48,7 +50,6 @@ class StagedHook:
     channel_id: str | None
     filter: Filter
     scope: ReadScope
-    enabled: bool
 
     @property
     def key(self) -> tuple[ReadScope, str]:
@@ -71,9 +72,10 @@ def message_id() -> str:
     return f"msg_{ULID()}"
 
 
-def payload(row: EventRow, kind: DeliveryKind, timestamp: str) -> str:
-    """The JSON body POSTed for ``row``; the same bytes on every attempt."""
-    body = {"type": kind.value, "timestamp": timestamp, "data": event_json(row)}
+def payload(row: EventRow, kind: str, queued_at: datetime) -> str:
+    """The JSON body POSTed for the event ``row``: built from the stored event and the
+    delivery's kind and queue time, so every attempt sends the same bytes."""
+    body = {"type": kind, "timestamp": format_datetime(queued_at), "data": event_json(row)}
     return orjson.dumps(body).decode()
 
 
@@ -106,7 +108,6 @@ class WebhookOutbox:
                     channel_id=row["channel_id"],
                     filter=TRUE if raw is None else self._parse_filter(raw),
                     scope=_scope(row["scope"]),
-                    enabled=row["enabled"],
                 )
             )
         self._hooks, self._loaded_at, self._loaded_version = hooks, time.monotonic(), version
@@ -120,49 +121,52 @@ class WebhookOutbox:
             return
         channels = {row["channel_id"] for row in rows}
         hooks = [h for h in hooks if h.channel_id is None or h.channel_id in channels]
+        matched = await self._match(conn, hooks, rows)
+        ids: list[str] = []
+        webhook_ids: list[str] = []
+        event_ids: list[str] = []
+        event_seqs: list[int] = []
+        for hook in hooks:
+            hits = matched[hook.key]
+            for row in rows:
+                if hits is not None and row["id"] not in hits:
+                    continue
+                if hook.channel_id is not None and row["channel_id"] != hook.channel_id:
+                    continue
+                ids.append(message_id())
+                webhook_ids.append(hook.id)
+                event_ids.append(row["id"])
+                event_seqs.append(row.get("seq") or 0)
+        await repo.stage_deliveries(
+            conn,
+            ids=ids,
+            webhook_ids=webhook_ids,
+            event_ids=event_ids,
+            event_seqs=event_seqs,
+            kind=kind.value,
+            now=datetime.now(UTC),
+        )
+
+    async def _match(
+        self, conn: WriteConn, hooks: Sequence[StagedHook], rows: Sequence[EventRow]
+    ) -> dict[tuple[ReadScope, str], set[str] | None]:
+        """Per distinct (scope, filter): the matching event ids, ``None`` for all of them.
+        Each distinct filter is evaluated once per event, however many webhooks share it."""
+        matched: dict[tuple[ReadScope, str], set[str] | None] = {}
         ids = [row["id"] for row in rows]
-        matched: dict[tuple[ReadScope, str], set[str]] = {}
         for hook in hooks:
             if hook.key in matched:
                 continue
             if hook.in_memory:
-                matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
+                if hook.filter == TRUE:
+                    matched[hook.key] = None
+                else:
+                    matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
             else:
                 matched[hook.key] = await repo.matching_event_ids(
                     conn, ids=ids, scope=hook.scope, query_filter=hook.filter
                 )
-        now = datetime.now(UTC)
-        stamp = format_datetime(now)
-        bodies: dict[str, str] = {}
-        deliveries = []
-        for hook in hooks:
-            hits = matched[hook.key]
-            for row in rows:
-                if row["id"] not in hits:
-                    continue
-                if hook.channel_id is not None and row["channel_id"] != hook.channel_id:
-                    continue
-                body = bodies.get(row["id"])
-                if body is None:
-                    body = bodies[row["id"]] = payload(row, kind, stamp)
-                deliveries.append(
-                    {
-                        "id": message_id(),
-                        "webhook_id": hook.id,
-                        "event_id": row["id"],
-                        "event_seq": row.get("seq") or 0,
-                        "kind": kind.value,
-                        "body": body,
-                        "status": "pending" if hook.enabled else "skipped",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "lease_owner": None,
-                        "lease_until": None,
-                        "created_at": now,
-                        "finished_at": None,
-                    }
-                )
-        await repo.insert_deliveries(conn, deliveries)
+        return matched
 
     async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if self._hooks:

@@ -1,10 +1,12 @@
 """Webhooks, the delivery outbox (staging, claiming with leases) and the attempt log.
 
 Claiming: a due delivery (``pending``, ``next_attempt_at`` passed, no live lease) gets
-``lease_owner``/``lease_until`` in one UPDATE. On PostgreSQL the candidates are locked
-with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers take disjoint sets; on SQLite
-the single writer serialises claims and the UPDATE re-checks the lease in its own WHERE.
-Outcomes are written only while the lease is still ours.
+``lease_owner``/``lease_until`` in one UPDATE. The claim first locks the webhook row
+(``FOR UPDATE`` on PostgreSQL; SQLite's single writer serialises anyway), so claims of one
+webhook by several processes, and a pause or delete of it, happen one after the other: the
+concurrency cap counts every process's live leases, and nothing is claimed once a pause or
+delete has committed. The candidates are locked with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL. Outcomes are written only while the lease is still ours.
 """
 
 from __future__ import annotations
@@ -13,7 +15,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.database import ReadConn, WriteConn
 from db.query.ast import Filter
@@ -81,9 +98,94 @@ async def matching_event_ids(
     return set((await conn.execute(query)).scalars())
 
 
-async def insert_deliveries(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(d), [dict(r) for r in rows])
+STAGED_COLUMNS = (
+    "id",
+    "webhook_id",
+    "event_id",
+    "event_seq",
+    "kind",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+async def stage_deliveries(
+    conn: WriteConn,
+    *,
+    ids: Sequence[str],
+    webhook_ids: Sequence[str],
+    event_ids: Sequence[str],
+    event_seqs: Sequence[int],
+    kind: str,
+    now: datetime,
+) -> None:
+    """Queue one delivery per position of the four lists, in one statement.
+
+    The webhook row is joined as the rows are written: a webhook deleted a moment ago
+    (another process's cache may still list it) gets nothing, a paused one gets
+    ``skipped`` rows.
+    """
+    if not ids:
+        return
+    when = bindparam("now", now, type_=d.c.created_at.type)
+    status = case((w.c.enabled, literal("pending")), else_=literal("skipped"))
+    if conn.dialect.name == "postgresql":
+        # unnest of four arrays: one statement text and four parameters for any count.
+        rows = (
+            func.unnest(
+                cast(bindparam("ids", list(ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(bindparam("hooks", list(webhook_ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(bindparam("events", list(event_ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(
+                    bindparam("seqs", list(event_seqs), type_=ARRAY(BigInteger)), ARRAY(BigInteger)
+                ),
+            )
+            .table_valued("id", "webhook_id", "event_id", "event_seq")
+            .render_derived(name="staged")
+        )
+        source = select(
+            rows.c.id,
+            rows.c.webhook_id,
+            rows.c.event_id,
+            rows.c.event_seq,
+            literal(kind),
+            status,
+            literal(0),
+            when,
+            when,
+        ).join_from(rows, w, w.c.id == rows.c.webhook_id)
+        # KEY SHARE: a concurrent delete of the webhook waits for this commit, then deletes
+        # these rows too (no orphans); pauses and claims (NO KEY UPDATE) do not wait.
+        source = source.with_for_update(read=True, key_share=True, of=w)
+        await conn.execute(insert(d).from_select(STAGED_COLUMNS, source))
+        return
+    # SQLite: one prepared statement stepped per row, inside the process.
+    source = select(
+        bindparam("id"),
+        w.c.id,
+        bindparam("event_id"),
+        bindparam("event_seq"),
+        literal(kind),
+        status,
+        literal(0),
+        when,
+        when,
+    ).where(w.c.id == bindparam("webhook_id"))
+    params = [
+        {"id": i, "webhook_id": h, "event_id": e, "event_seq": s}
+        for i, h, e, s in zip(ids, webhook_ids, event_ids, event_seqs, strict=True)
+    ]
+    await conn.execute(insert(d).from_select(STAGED_COLUMNS, source), params)
+
+
+async def events_by_id(conn: Conn, ids: Sequence[str]) -> dict[str, Row]:
+    """The stored event rows among ``ids`` (deleted ones are absent); for building bodies."""
+    if not ids:
+        return {}
+    query = select(*events.c).where(is_one_of(events.c.id, list(ids), conn.dialect.name))
+    return {row["id"]: dict(row) for row in (await conn.execute(query)).mappings()}
 
 
 async def skip_pending(conn: WriteConn, webhook_id: str) -> None:
@@ -114,6 +216,30 @@ async def due_webhook_ids(conn: Conn, *, now: datetime) -> list[str]:
     return list((await conn.execute(query)).scalars())
 
 
+async def lock_enabled_webhook(conn: WriteConn, webhook_id: str) -> Row | None:
+    """The webhook row if it exists and is enabled, locked until the transaction ends."""
+    query = select(w).where(w.c.id == webhook_id, w.c.enabled.is_(True))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def live_leases(conn: Conn, *, webhook_id: str, now: datetime) -> int:
+    """Deliveries of the webhook leased by any process and not yet expired (in flight)."""
+    query = (
+        select(func.count())
+        .select_from(d)
+        .where(
+            d.c.webhook_id == webhook_id,
+            d.c.status == "pending",
+            d.c.lease_until.is_not(None),
+            d.c.lease_until >= now,
+        )
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
 async def claim(
     conn: WriteConn,
     *,
@@ -123,7 +249,8 @@ async def claim(
     lease_until: datetime,
     limit: int,
 ) -> list[Row]:
-    """Lease up to ``limit`` due deliveries of one webhook, oldest first."""
+    """Lease up to ``limit`` due deliveries of one webhook, oldest first (call it after
+    ``lock_enabled_webhook`` in the same transaction)."""
     candidates = (
         select(d.c.id)
         .where(d.c.webhook_id == webhook_id, _due(now))
@@ -209,7 +336,12 @@ async def requeue(
         query = query.where(d.c.id == delivery_id)
     result = await conn.execute(
         query.values(
-            status="pending", attempts=0, next_attempt_at=now, finished_at=None, lease_owner=None
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            finished_at=None,
+            lease_owner=None,
+            lease_until=None,
         )
     )
     return int(result.rowcount)
@@ -233,3 +365,27 @@ async def queue_stats(conn: Conn) -> list[Row]:
         .group_by(d.c.webhook_id)
     )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def prune_log(
+    conn: WriteConn, *, succeeded_before: datetime, failed_before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` finished deliveries (with their attempts): succeeded ones
+    finished before ``succeeded_before``, failed or skipped ones (by finish, else queue
+    time) before ``failed_before``. Pending deliveries are never pruned."""
+    old = or_(
+        and_(d.c.status == "succeeded", d.c.finished_at < succeeded_before),
+        and_(
+            d.c.status.in_(("failed", "skipped")),
+            func.coalesce(d.c.finished_at, d.c.created_at) < failed_before,
+        ),
+    )
+    ids = list((await conn.execute(select(d.c.id).where(old).limit(limit))).scalars())
+    if not ids:
+        return 0
+    dialect = conn.dialect.name
+    await conn.execute(
+        delete(attempts_table).where(is_one_of(attempts_table.c.delivery_id, ids, dialect))
+    )
+    await conn.execute(delete(d).where(is_one_of(d.c.id, ids, dialect)))
+    return len(ids)

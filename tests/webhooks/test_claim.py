@@ -23,23 +23,14 @@ async def _queue(db: Database, count: int, now: datetime) -> None:
                 "updated_at": now,
             },
         )
-        await repo.insert_deliveries(
+        await repo.stage_deliveries(
             conn,
-            [
-                {
-                    "id": f"msg_{i:026d}",
-                    "webhook_id": "W" * 26,
-                    "event_id": f"e{i}",
-                    "event_seq": i,
-                    "kind": "event.published",
-                    "body": "{}",
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for i in range(count)
-            ],
+            ids=[f"msg_{i:026d}" for i in range(count)],
+            webhook_ids=["W" * 26] * count,
+            event_ids=[f"e{i}" for i in range(count)],
+            event_seqs=list(range(count)),
+            kind="event.published",
+            now=now,
         )
 
 
