@@ -25,7 +25,7 @@ from ulid import ULID
 from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.deliveries import prune_log
-from app.webhooks.outbox import payload, webhooks_changed
+from app.webhooks.outbox import expand_outbox, payload, webhooks_changed
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable
 from db.repositories import webhooks as repo
@@ -100,6 +100,7 @@ class Dispatcher:
             self._wakeup.clear()
 
     async def _tick(self) -> None:
+        await expand_outbox(self._db)
         now = datetime.now(UTC)
         loop_time = asyncio.get_running_loop().time()
         async with self._db.read() as conn:

@@ -1,11 +1,15 @@
 """The webhook target of the delivery point: the transactional outbox.
 
-``stage`` runs inside the publishing (or replaying) transaction and writes one narrow
-delivery row per (matching webhook, event) in one statement, so a delivery exists exactly
-when its event committed. Rows reference the event; the body is built when it is sent
-(``payload``). Matching costs one SQL statement per distinct (filter, creator scope) over
-the batch's ids (the in-memory evaluator for admin-scoped filters on plain fields; nothing
-for an admin's webhook without a filter), never one per event or per webhook.
+``stage`` runs inside the publishing (or replaying) transaction and writes one outbox row
+for the whole batch (the events' ids and which webhooks matched which events), so the
+deliveries exist exactly when their events committed, at the cost of one small INSERT
+whatever the number of webhooks. ``expand_outbox`` (run by the dispatcher) turns it into
+one delivery row per (webhook, event) in one statement per outbox row. Delivery rows
+reference the event; the body is built when it is sent (``payload``).
+
+Matching costs one SQL statement per distinct (filter, creator scope) over the batch's ids
+(the in-memory evaluator for admin-scoped filters on plain fields; nothing for an admin's
+webhook without a filter), never one per event or per webhook.
 The webhook list is cached per process for ``CACHE_TTL_SECONDS`` and reloaded at once
 after a change made in this process; other processes see a change within the TTL.
 """
@@ -24,7 +28,7 @@ from ulid import ULID
 from app.events.archive import event_json
 from app.events.delivery import DeliveryKind
 from app.events.read import EventRow
-from db.database import WriteConn
+from db.database import Database, WriteConn
 from db.query.ast import TRUE, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
@@ -122,29 +126,28 @@ class WebhookOutbox:
         channels = {row["channel_id"] for row in rows}
         hooks = [h for h in hooks if h.channel_id is None or h.channel_id in channels]
         matched = await self._match(conn, hooks, rows)
-        ids: list[str] = []
-        webhook_ids: list[str] = []
-        event_ids: list[str] = []
-        event_seqs: list[int] = []
+        targets: list[tuple[str, list[int] | None]] = []
         for hook in hooks:
             hits = matched[hook.key]
-            for row in rows:
-                if hits is not None and row["id"] not in hits:
-                    continue
-                if hook.channel_id is not None and row["channel_id"] != hook.channel_id:
-                    continue
-                ids.append(message_id())
-                webhook_ids.append(hook.id)
-                event_ids.append(row["id"])
-                event_seqs.append(row.get("seq") or 0)
-        await repo.stage_deliveries(
+            if hits is None and (hook.channel_id is None or len(channels) == 1):
+                targets.append((hook.id, None))  # every event of the batch
+                continue
+            picked = [
+                index
+                for index, row in enumerate(rows)
+                if (hits is None or row["id"] in hits)
+                and (hook.channel_id is None or row["channel_id"] == hook.channel_id)
+            ]
+            if picked:
+                targets.append((hook.id, picked))
+        if not targets:
+            return
+        entries = {"events": [[r["id"], r.get("seq") or 0] for r in rows], "hooks": targets}
+        await repo.queue_outbox(
             conn,
-            ids=ids,
-            webhook_ids=webhook_ids,
-            event_ids=event_ids,
-            event_seqs=event_seqs,
             kind=kind.value,
-            now=datetime.now(UTC),
+            created_at=datetime.now(UTC),
+            entries=orjson.dumps(entries).decode(),
         )
 
     async def _match(
@@ -171,3 +174,40 @@ class WebhookOutbox:
     async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if self._hooks:
             self._wake()
+
+
+EXPAND_BATCH = 20  # outbox rows (publishing transactions) per expanding transaction
+
+
+async def expand_outbox(db: Database) -> int:
+    """Turn queued outbox rows into delivery rows, oldest first; returns how many rows
+    were expanded. Each batch is one transaction: a crash leaves the rows to expand again."""
+    total = 0
+    while True:
+        async with db.transaction() as conn:
+            taken = await repo.take_outbox(conn, limit=EXPAND_BATCH)
+            for entry in taken:
+                decoded = orjson.loads(entry["entries"])
+                events: list[list[Any]] = decoded["events"]
+                ids: list[str] = []
+                webhook_ids: list[str] = []
+                picked: list[list[Any]] = []
+                for webhook_id, indexes in decoded["hooks"]:
+                    chosen = events if indexes is None else [events[i] for i in indexes]
+                    ids.extend(message_id() for _ in chosen)
+                    webhook_ids.extend(webhook_id for _ in chosen)
+                    picked.extend(chosen)
+                await repo.stage_deliveries(
+                    conn,
+                    ids=ids,
+                    webhook_ids=webhook_ids,
+                    event_ids=[e[0] for e in picked],
+                    event_seqs=[e[1] for e in picked],
+                    kind=entry["kind"],
+                    now=entry["created_at"],
+                )
+            if taken:
+                await repo.drop_outbox(conn, [e["id"] for e in taken])
+        total += len(taken)
+        if len(taken) < EXPAND_BATCH:
+            return total

@@ -37,7 +37,13 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.filter_sql import compile_filter
 from db.query.scope import ReadScope, readable
-from db.tables import attempts_table, deliveries_table, tokens_table, webhooks_table
+from db.tables import (
+    attempts_table,
+    deliveries_table,
+    outbox_table,
+    tokens_table,
+    webhooks_table,
+)
 from db.tables import events_table as events
 
 Row = dict[str, Any]
@@ -96,6 +102,26 @@ async def matching_event_ids(
         compile_filter(query_filter, "event", events, scope),
     )
     return set((await conn.execute(query)).scalars())
+
+
+async def queue_outbox(conn: WriteConn, *, kind: str, created_at: datetime, entries: str) -> None:
+    """One outbox row for what a publishing transaction queued (see ``stage_deliveries``)."""
+    await conn.execute(
+        insert(outbox_table).values(kind=kind, created_at=created_at, entries=entries)
+    )
+
+
+async def take_outbox(conn: WriteConn, *, limit: int) -> list[Row]:
+    """The oldest outbox rows, locked (``SKIP LOCKED``: another dispatcher takes others)."""
+    o = outbox_table
+    query = select(o).order_by(o.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def drop_outbox(conn: WriteConn, ids: Sequence[int]) -> None:
+    await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_(list(ids))))
 
 
 STAGED_COLUMNS = (

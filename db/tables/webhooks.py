@@ -85,3 +85,22 @@ class WebhookAttempt(SQLModel, table=True):
     latency_ms: int = Field(sa_column=Column(Integer, nullable=False))
     response: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class WebhookOutboxEntry(SQLModel, table=True):
+    """What one publishing (or replaying) transaction queued for webhooks, as one row:
+    ``entries`` is JSON ``{"events": [[id, seq], ...], "hooks": [[webhook_id, null |
+    [event index, ...]], ...]}`` (``null``: every event). The dispatcher expands it into
+    ``webhook_deliveries`` rows and deletes it, off the publishing path."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    entries: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,5 +1,5 @@
-"""Webhook deliveries reference their event instead of carrying a copy of its body, and
-an index of leased deliveries.
+"""Webhooks: one outbox row per publishing transaction, deliveries that reference their
+event instead of carrying a copy of its body, and an index of leased deliveries.
 
 The body is built when the delivery is sent, from the event row (by ``event_id``) and the
 delivery's ``kind`` and ``created_at``: the same bytes as the stored copy it replaces.
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.types import UtcDateTime
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -26,6 +28,18 @@ LEASED = sa.text("lease_until IS NOT NULL")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "webhook_outbox",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("entries", sa.Text(), nullable=False),
+    )
     with op.batch_alter_table("webhook_deliveries") as batch:
         batch.drop_column("body")
     # Few rows are leased at any time: counting a webhook's in-flight deliveries (the
@@ -41,6 +55,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("webhook_deliveries_leased_idx", "webhook_deliveries")
+    op.drop_table("webhook_outbox")
     # Bodies are not rebuilt: a downgraded database has an empty body on old deliveries.
     with op.batch_alter_table("webhook_deliveries") as batch:
         batch.add_column(sa.Column("body", sa.Text(), nullable=False, server_default=""))
