@@ -16,7 +16,6 @@ import os
 import random
 import secrets
 import socket
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +58,7 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()[:16]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._lease = timedelta(seconds=2 * settings.webhook_timeout + 5)
         self._wakeup = asyncio.Event()
+        self._expand = True  # the outbox may have rows (set by ``wake`` and by each poll)
         self._tasks: set[asyncio.Task[None]] = set()
         self._client = sender.new_client()
         self._loop: asyncio.Task[None] | None = None
@@ -68,6 +68,8 @@ class Dispatcher:
         self._sending: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
+        """After a commit that queued outbox rows: expand them and dispatch now."""
+        self._expand = True
         self._wakeup.set()
 
     def start(self) -> None:
@@ -93,14 +95,18 @@ class Dispatcher:
                 pass  # busy or unreachable: logged, at a bounded rate, where it was mapped
             except Exception:
                 logger.exception("webhooks: dispatch round failed")
-            with suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(
                     self._wakeup.wait(), timeout=self._settings.webhook_poll_interval
                 )
+            except TimeoutError:
+                self._expand = True  # other processes' publishes do not wake this one
             self._wakeup.clear()
 
     async def _tick(self) -> None:
-        await expand_outbox(self._db)
+        if self._expand:
+            self._expand = False
+            await expand_outbox(self._db)
         now = datetime.now(UTC)
         loop_time = asyncio.get_running_loop().time()
         async with self._db.read() as conn:
@@ -143,7 +149,7 @@ class Dispatcher:
 
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.discard(finished)
-            self.wake()  # a slot is free: look for more
+            self._wakeup.set()  # a slot is free: look for more
 
         task.add_done_callback(done)
 
@@ -248,6 +254,6 @@ class Dispatcher:
                         "updated_at": now,
                     },
                 )
-                await repo.skip_pending(conn, webhook["id"])
+                await repo.skip_pending(conn, webhook["id"], now=now)
         if gone:
             webhooks_changed()

@@ -214,11 +214,17 @@ async def events_by_id(conn: Conn, ids: Sequence[str]) -> dict[str, Row]:
     return {row["id"]: dict(row) for row in (await conn.execute(query)).mappings()}
 
 
-async def skip_pending(conn: WriteConn, webhook_id: str) -> None:
-    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand)."""
+async def skip_pending(conn: WriteConn, webhook_id: str, *, now: datetime) -> None:
+    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand). Those
+    leased right now stay ``pending``: their requests are in flight, and their outcome is
+    recorded when they end."""
     await conn.execute(
         update(d)
-        .where(d.c.webhook_id == webhook_id, d.c.status == "pending")
+        .where(
+            d.c.webhook_id == webhook_id,
+            d.c.status == "pending",
+            or_(d.c.lease_until.is_(None), d.c.lease_until < now),
+        )
         .values(status="skipped", lease_owner=None, lease_until=None)
     )
 
