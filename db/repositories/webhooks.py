@@ -149,9 +149,9 @@ async def stage_deliveries(
 ) -> None:
     """Queue one delivery per position of the four lists, in one statement.
 
-    The webhook row is joined as the rows are written: a webhook deleted a moment ago
-    (another process's cache may still list it) gets nothing, a paused one gets
-    ``skipped`` rows.
+    The webhook row is joined as the rows are written: a webhook deleted since its events
+    were queued (or listed by another process's stale cache) gets nothing, a paused one
+    gets ``skipped`` rows.
     """
     if not ids:
         return
@@ -182,9 +182,9 @@ async def stage_deliveries(
             when,
             when,
         ).join_from(rows, w, w.c.id == rows.c.webhook_id)
-        # KEY SHARE: a concurrent delete of the webhook waits for this commit, then deletes
-        # these rows too (no orphans); pauses and claims (NO KEY UPDATE) do not wait.
-        source = source.with_for_update(read=True, key_share=True, of=w)
+        # FOR SHARE: a pause, resume or delete of the webhook waits for this commit (and
+        # then sees these rows: skips, retries or deletes them); claims wait too.
+        source = source.with_for_update(read=True, of=w)
         await conn.execute(insert(d).from_select(STAGED_COLUMNS, source))
         return
     # SQLite: one prepared statement stepped per row, inside the process.
