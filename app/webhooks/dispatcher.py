@@ -16,6 +16,7 @@ import os
 import random
 import secrets
 import socket
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,6 +61,9 @@ class Dispatcher:
         self._wakeup = asyncio.Event()
         self._expand = True  # the outbox may have rows (set by ``wake`` and by each poll)
         self._tasks: set[asyncio.Task[None]] = set()
+        # This process's own requests per webhook: a webhook it alone keeps at the cap is
+        # skipped without asking the database (which counts every process's leases).
+        self._inflight: defaultdict[str, int] = defaultdict(int)
         self._client = sender.new_client()
         self._loop: asyncio.Task[None] | None = None
         self._stats_at = 0.0
@@ -120,6 +124,8 @@ class Dispatcher:
         for webhook_id in due:
             if self._stopping:
                 return
+            if self._inflight[webhook_id] >= self._settings.webhook_concurrency:
+                continue
             async with self._db.transaction() as conn:
                 # Locked: pauses, deletes and other processes' claims of this webhook wait.
                 webhook = await repo.lock_enabled_webhook(conn, webhook_id)
@@ -144,11 +150,13 @@ class Dispatcher:
     def _spawn(
         self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any] | None
     ) -> None:
+        self._inflight[webhook["id"]] += 1
         task = asyncio.create_task(self._deliver(webhook, delivery, event))
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.discard(finished)
+            self._inflight[webhook["id"]] -= 1
             self._wakeup.set()  # a slot is free: look for more
 
         task.add_done_callback(done)
