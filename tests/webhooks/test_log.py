@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from app.events.retention import purge_before
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks.deliveries import prune_log
 from app.webhooks.dispatcher import EVENT_DELETED
-from db.tables import attempts_table
+from db.tables import attempts_table, events_table
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, deliveries, publish, setup_world
 from tests.webhooks.receiver import Receiver, Reply
@@ -62,18 +64,28 @@ async def test_pruning_drops_old_succeeded_then_failed_never_pending(
     assert await _attempt_rows(state) == 1
 
 
+@pytest.mark.parametrize("by", ["deleteEvent", "retention"])
 async def test_a_deleted_event_is_not_sent_and_its_delivery_fails(
-    api: Api, receiver: Receiver
+    api: Api, receiver: Receiver, by: str
 ) -> None:
     await setup_world(api)
     webhook_id, _ = await create_webhook(api, receiver)
     await api.ok(UPDATE, {"id": webhook_id, "input": {"enabled": False}})
-    [gone, kept] = await publish(api, "market", {"data": 1}, {"data": 2})
+    [gone] = await publish(api, "market", {"data": 1})
+    await asyncio.sleep(0.01)  # a later created_at: the retention cut-off falls between
+    [kept] = await publish(api, "market", {"data": 2})
     for _ in range(100):  # queued (as skipped) while paused
         if await _statuses(api, webhook_id) == ["skipped", "skipped"]:
             break
         await asyncio.sleep(0.05)
-    await api.ok("mutation($id: ID!) { deleteEvent(id: $id) }", {"id": gone})
+    if by == "deleteEvent":
+        await api.ok("mutation($id: ID!) { deleteEvent(id: $id) }", {"id": gone})
+    else:  # the retention purge, with a cut-off between the two events
+        state: AppState = api.app.state.eventgraph
+        async with state.db.read() as conn:
+            query = select(events_table.c.created_at).where(events_table.c.id == kept)
+            cutoff = (await conn.execute(query)).scalar_one()
+        await purge_before(db=state.db, before=cutoff)
     await api.ok(UPDATE, {"id": webhook_id, "input": {"enabled": True}})
     assert (await api.ok(RETRY, {"w": webhook_id}))["retryWebhookDeliveries"] == 2
     [got] = await receiver.wait_for(1)
