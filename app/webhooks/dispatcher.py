@@ -28,6 +28,7 @@ from app.webhooks.deliveries import prune_log
 from app.webhooks.outbox import expand_outbox, payload, webhooks_changed
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 
 logger = logging.getLogger("eventgraph.webhooks")
@@ -143,7 +144,7 @@ class Dispatcher:
                     lease_until=now + self._lease,
                     limit=free,
                 )
-                events = await repo.events_by_id(conn, [c["event_id"] for c in claimed])
+                events = await outbox_repo.events_by_id(conn, [c["event_id"] for c in claimed])
             for delivery in claimed:
                 self._spawn(webhook, delivery, events.get(delivery["event_id"]))
 

@@ -32,6 +32,7 @@ from db.database import Database, WriteConn
 from db.query.ast import TRUE, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 from db.types import format_datetime
 
@@ -143,7 +144,7 @@ class WebhookOutbox:
         if not targets:
             return
         entries = {"events": [[r["id"], r.get("seq") or 0] for r in rows], "hooks": targets}
-        await repo.queue_outbox(
+        await outbox_repo.queue_outbox(
             conn,
             kind=kind.value,
             created_at=datetime.now(UTC),
@@ -166,7 +167,7 @@ class WebhookOutbox:
                 else:
                     matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
             else:
-                matched[hook.key] = await repo.matching_event_ids(
+                matched[hook.key] = await outbox_repo.matching_event_ids(
                     conn, ids=ids, scope=hook.scope, query_filter=hook.filter
                 )
         return matched
@@ -185,7 +186,7 @@ async def expand_outbox(db: Database) -> int:
     total = 0
     while True:
         async with db.transaction() as conn:
-            taken = await repo.take_outbox(conn, limit=EXPAND_BATCH)
+            taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
             for entry in taken:
                 decoded = orjson.loads(entry["entries"])
                 events: list[list[Any]] = decoded["events"]
@@ -197,7 +198,7 @@ async def expand_outbox(db: Database) -> int:
                     ids.extend(message_id() for _ in chosen)
                     webhook_ids.extend(webhook_id for _ in chosen)
                     picked.extend(chosen)
-                await repo.stage_deliveries(
+                await outbox_repo.stage_deliveries(
                     conn,
                     ids=ids,
                     webhook_ids=webhook_ids,
@@ -207,7 +208,7 @@ async def expand_outbox(db: Database) -> int:
                     now=entry["created_at"],
                 )
             if taken:
-                await repo.drop_outbox(conn, [e["id"] for e in taken])
+                await outbox_repo.drop_outbox(conn, [e["id"] for e in taken])
         total += len(taken)
         if len(taken) < EXPAND_BATCH:
             return total

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db.database import Database
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 
 
@@ -23,7 +24,7 @@ async def _queue(db: Database, count: int, now: datetime) -> None:
                 "updated_at": now,
             },
         )
-        await repo.stage_deliveries(
+        await outbox_repo.stage_deliveries(
             conn,
             ids=[f"msg_{i:026d}" for i in range(count)],
             webhook_ids=["W" * 26] * count,
@@ -108,7 +109,7 @@ async def test_staging_takes_the_webhook_row_as_it_is_now(database_url: str) -> 
         async with db.transaction() as conn:
             await repo.update_webhook(conn, "W" * 26, {"enabled": False})
             for webhook_id in ("W" * 26, "X" * 26):  # paused, never existed
-                await repo.stage_deliveries(
+                await outbox_repo.stage_deliveries(
                     conn,
                     ids=[f"msg_{webhook_id}"],
                     webhook_ids=[webhook_id],
