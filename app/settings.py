@@ -116,10 +116,21 @@ class Settings(BaseSettings):
         10.0, gt=0, le=120, description="Seconds a webhook receiver has to answer"
     )
     webhook_concurrency: int = Field(
-        4, ge=1, le=100, description="Concurrent deliveries per webhook in each process"
+        4, ge=1, le=100, description="Concurrent deliveries per webhook, over all processes"
     )
     webhook_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between outbox polls when not woken by a publish"
+    )
+    webhook_log_retention: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="Seconds a succeeded webhook delivery (with its attempts) stays in the log",
+    )
+    webhook_failed_log_retention: float = Field(
+        30 * 24 * 3600.0,
+        gt=0,
+        description="Seconds a failed or skipped webhook delivery stays in the log (unless"
+        " retried)",
     )
     fast_paths: bool = Field(
         True,

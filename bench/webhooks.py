@@ -8,9 +8,9 @@ at once). Measured:
 1. deliveries/s with 1 and with 10 webhooks: the deliveries are staged while the webhooks
    are paused, then queued again in bulk, and the clock runs until the receiver has all;
 2. publish throughput (batches of 100 events, through ``publish_events``) with no webhook,
-   with 10 paused webhooks (the outbox rows are written, nothing is sent: the cost of the
-   outbox itself), then with 10 active ones (the dispatcher delivering in the same
-   process, competing for the same CPU);
+   with 10 paused webhooks (the outbox is written and expanded into ``skipped``
+   deliveries, nothing is sent: the cost of the outbox itself), then with 10 active ones
+   (the dispatcher delivering in the same process, competing for the same CPU);
 3. publish-to-first-attempt: single events one at a time, from the publish's return to the
    receiver seeing the request; p50/p99.
 Writes ``bench/results/webhooks.json`` and prints the figures.
@@ -38,6 +38,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks import deliveries, service
+from app.webhooks.outbox import expand_outbox
 from app.workspaces.service import create_workspace
 from bench import common
 from db.migrate import upgrade
@@ -122,6 +123,8 @@ async def deliveries_per_second(
     ids = await add_webhooks(state, url, webhooks, enabled=False)
     for _ in range(events // 100):
         await publish(state, 100)
+    # Expanded while paused (as ``skipped``) before they are enabled and retried in bulk.
+    await expand_outbox(state.db)
     receiver.count = 0
     started = time.perf_counter()
     for webhook_id in ids:

@@ -1,14 +1,15 @@
-"""The delivery log of a webhook (with attempts) and retrying by hand."""
+"""The delivery log of a webhook (with attempts), retrying by hand, and pruning the log."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
+from app.settings import Settings
 from app.webhooks.service import get_webhook
 from db.database import Database
 from db.repositories import webhooks as repo
@@ -16,6 +17,7 @@ from db.repositories import webhooks as repo
 STATUSES = ("pending", "succeeded", "failed", "skipped")
 RETRYABLE = ("failed", "skipped")
 MAX_LIMIT = 100
+PRUNE_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +82,24 @@ async def retry_deliveries(
             f"no failed or skipped delivery {delivery_id!r} on this webhook", path="deliveryId"
         )
     return count
+
+
+async def prune_log(*, db: Database, settings: Settings, now: datetime | None = None) -> int:
+    """Drop succeeded deliveries older than ``webhook_log_retention`` and failed or skipped
+    ones older than ``webhook_failed_log_retention``, with their attempts; returns how many.
+    Short transactions of ``PRUNE_BATCH`` deliveries each."""
+    now = now or datetime.now(UTC)
+    succeeded_before = now - timedelta(seconds=settings.webhook_log_retention)
+    failed_before = now - timedelta(seconds=settings.webhook_failed_log_retention)
+    total = 0
+    while True:
+        async with db.transaction() as conn:
+            pruned = await repo.prune_log(
+                conn,
+                succeeded_before=succeeded_before,
+                failed_before=failed_before,
+                limit=PRUNE_BATCH,
+            )
+        total += pruned
+        if pruned < PRUNE_BATCH:
+            return total

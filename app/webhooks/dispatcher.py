@@ -2,8 +2,10 @@
 
 A lease lasts ``2 x webhook_timeout + 5`` seconds, longer than one attempt can take; a
 process that dies holding leases leaves them to expire, and any dispatcher then claims
-those deliveries again (same ``webhook-id``). Each process sends at most
-``webhook_concurrency`` deliveries per webhook at a time, claimed oldest first.
+those deliveries again (same ``webhook-id``). At most ``webhook_concurrency`` deliveries
+per webhook are leased at a time over all processes (the claim counts live leases under
+the webhook's row lock), claimed oldest first. The body is built from the event row when
+the delivery is claimed; a delivery whose event was deleted fails without a request.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import random
 import secrets
 import socket
 from collections import defaultdict
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,15 +24,19 @@ from ulid import ULID
 
 from app.settings import Settings
 from app.webhooks import metrics, sender
-from app.webhooks.outbox import webhooks_changed
+from app.webhooks.deliveries import prune_log
+from app.webhooks.outbox import expand_outbox, payload, webhooks_changed
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 
 logger = logging.getLogger("eventgraph.webhooks")
 
 MAX_DELAY_SECONDS = 24 * 3600.0
 STATS_EVERY_SECONDS = 5.0
+PRUNE_EVERY_SECONDS = 60.0
+EVENT_DELETED = "event deleted before delivery; nothing sent"
 
 
 def backoff_seconds(attempts: int, base: float) -> float:
@@ -45,6 +50,9 @@ def is_retryable(status: int | None) -> bool:
     return status is None or status in (408, 429) or status >= 500
 
 
+DELETED_OUTCOME = sender.Outcome(None, 0, error=EVENT_DELETED)
+
+
 class Dispatcher:
     def __init__(self, *, db: Database, settings: Settings) -> None:
         self._db = db
@@ -52,15 +60,21 @@ class Dispatcher:
         self.owner = f"{socket.gethostname()[:16]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._lease = timedelta(seconds=2 * settings.webhook_timeout + 5)
         self._wakeup = asyncio.Event()
-        self._inflight: defaultdict[str, int] = defaultdict(int)
+        self._expand = True  # the outbox may have rows (set by ``wake`` and by each poll)
         self._tasks: set[asyncio.Task[None]] = set()
+        # This process's own requests per webhook: a webhook it alone keeps at the cap is
+        # skipped without asking the database (which counts every process's leases).
+        self._inflight: defaultdict[str, int] = defaultdict(int)
         self._client = sender.new_client()
         self._loop: asyncio.Task[None] | None = None
         self._stats_at = 0.0
+        self._pruned_at: float | None = None
         self._stopping = False
         self._sending: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
+        """After a commit that queued outbox rows: expand them and dispatch now."""
+        self._expand = True
         self._wakeup.set()
 
     def start(self) -> None:
@@ -86,13 +100,18 @@ class Dispatcher:
                 pass  # busy or unreachable: logged, at a bounded rate, where it was mapped
             except Exception:
                 logger.exception("webhooks: dispatch round failed")
-            with suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(
                     self._wakeup.wait(), timeout=self._settings.webhook_poll_interval
                 )
+            except TimeoutError:
+                self._expand = True  # other processes' publishes do not wake this one
             self._wakeup.clear()
 
     async def _tick(self) -> None:
+        if self._expand:
+            self._expand = False
+            await expand_outbox(self._db)
         now = datetime.now(UTC)
         loop_time = asyncio.get_running_loop().time()
         async with self._db.read() as conn:
@@ -100,15 +119,22 @@ class Dispatcher:
             if loop_time - self._stats_at >= STATS_EVERY_SECONDS:
                 self._stats_at = loop_time
                 metrics.set_queue_stats(await repo.queue_stats(conn), now=now)
+        if self._pruned_at is None or loop_time - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self._pruned_at = loop_time
+            await prune_log(db=self._db, settings=self._settings)
         for webhook_id in due:
             if self._stopping:
                 return
-            free = self._settings.webhook_concurrency - self._inflight[webhook_id]
-            if free <= 0:
+            if self._inflight[webhook_id] >= self._settings.webhook_concurrency:
                 continue
             async with self._db.transaction() as conn:
-                webhook = await repo.get_webhook(conn, webhook_id)
-                if webhook is None or not webhook["enabled"]:
+                # Locked: pauses, deletes and other processes' claims of this webhook wait.
+                webhook = await repo.lock_enabled_webhook(conn, webhook_id)
+                if webhook is None:
+                    continue
+                leased = await repo.live_leases(conn, webhook_id=webhook_id, now=now)
+                free = self._settings.webhook_concurrency - leased
+                if free <= 0:
                     continue
                 claimed = await repo.claim(
                     conn,
@@ -118,38 +144,49 @@ class Dispatcher:
                     lease_until=now + self._lease,
                     limit=free,
                 )
+                events = await outbox_repo.events_by_id(conn, [c["event_id"] for c in claimed])
             for delivery in claimed:
-                self._spawn(webhook, delivery)
+                self._spawn(webhook, delivery, events.get(delivery["event_id"]))
 
-    def _spawn(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+    def _spawn(
+        self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any] | None
+    ) -> None:
         self._inflight[webhook["id"]] += 1
-        task = asyncio.create_task(self._deliver(webhook, delivery))
+        task = asyncio.create_task(self._deliver(webhook, delivery, event))
         self._tasks.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.discard(finished)
             self._inflight[webhook["id"]] -= 1
-            self.wake()  # a slot is free: look for more
+            self._wakeup.set()  # a slot is free: look for more
 
         task.add_done_callback(done)
 
-    async def _deliver(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+    async def _deliver(
+        self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any] | None
+    ) -> None:
         try:
-            await self._attempt(webhook, delivery)
+            if event is None:
+                await self._record(webhook, delivery, datetime.now(UTC), DELETED_OUTCOME)
+            else:
+                await self._attempt(webhook, delivery, event)
         except DatabaseUnavailable:
             pass  # logged where mapped; the lease expires and the delivery is tried again
         except Exception:  # the lease expires and the delivery is tried again
             logger.exception("webhooks: delivery %s of webhook %s", delivery["id"], webhook["id"])
 
-    async def _attempt(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+    async def _attempt(
+        self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any]
+    ) -> None:
         settings = self._settings
         started = datetime.now(UTC)
+        body = payload(event, delivery["kind"], delivery["created_at"])
         keys = [webhook["secret"]]
         until = webhook["previous_secret_until"]
         if webhook["previous_secret"] and until is not None and until > started:
             keys.append(webhook["previous_secret"])
         headers = signed_headers(
-            message_id=delivery["id"], timestamp=started, body=delivery["body"], secrets_=keys
+            message_id=delivery["id"], timestamp=started, body=body, secrets_=keys
         )
         metrics.ATTEMPTED.inc()
         task = asyncio.current_task()
@@ -159,13 +196,24 @@ class Dispatcher:
             outcome = await sender.post(
                 self._client,
                 url=webhook["url"],
-                body=delivery["body"],
+                body=body,
                 headers=headers,
                 time_limit=settings.webhook_timeout,
                 allow_private=settings.webhook_allow_private,
             )
         finally:
             self._sending.discard(task)
+        await self._record(webhook, delivery, started, outcome)
+
+    async def _record(
+        self,
+        webhook: dict[str, Any],
+        delivery: dict[str, Any],
+        started: datetime,
+        outcome: sender.Outcome,
+    ) -> None:
+        """Log the attempt and apply its outcome (while the lease is still ours)."""
+        settings = self._settings
         now = datetime.now(UTC)
         status = outcome.status_code
         attempts = delivery["attempts"] + 1
@@ -174,7 +222,12 @@ class Dispatcher:
         if status is not None and 200 <= status < 300:
             values.update(status="succeeded", finished_at=now)
             metrics.SUCCEEDED.inc()
-        elif gone or not is_retryable(status) or attempts >= settings.webhook_max_attempts:
+        elif (
+            gone
+            or outcome is DELETED_OUTCOME
+            or not is_retryable(status)
+            or attempts >= settings.webhook_max_attempts
+        ):
             values.update(status="failed", finished_at=now)
             metrics.FAILED.inc()
         else:
@@ -210,6 +263,6 @@ class Dispatcher:
                         "updated_at": now,
                     },
                 )
-                await repo.skip_pending(conn, webhook["id"])
+                await repo.skip_pending(conn, webhook["id"], now=now)
         if gone:
             webhooks_changed()

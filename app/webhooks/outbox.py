@@ -1,9 +1,15 @@
 """The webhook target of the delivery point: the transactional outbox.
 
-``stage`` runs inside the publishing (or replaying) transaction and writes one delivery
-row per (matching webhook, event), so a delivery exists exactly when its event committed.
+``stage`` runs inside the publishing (or replaying) transaction and writes one outbox row
+for the whole batch (the events' ids and which webhooks matched which events), so the
+deliveries exist exactly when their events committed, at the cost of one small INSERT
+whatever the number of webhooks. ``expand_outbox`` (run by the dispatcher) turns it into
+one delivery row per (webhook, event) in one statement per outbox row. Delivery rows
+reference the event; the body is built when it is sent (``payload``).
+
 Matching costs one SQL statement per distinct (filter, creator scope) over the batch's ids
-(the in-memory evaluator for admin-scoped filters on plain fields), never one per event.
+(the in-memory evaluator for admin-scoped filters on plain fields; nothing for an admin's
+webhook without a filter), never one per event or per webhook.
 The webhook list is cached per process for ``CACHE_TTL_SECONDS`` and reloaded at once
 after a change made in this process; other processes see a change within the TTL.
 """
@@ -22,10 +28,11 @@ from ulid import ULID
 from app.events.archive import event_json
 from app.events.delivery import DeliveryKind
 from app.events.read import EventRow
-from db.database import WriteConn
+from db.database import Database, WriteConn
 from db.query.ast import TRUE, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 from db.types import format_datetime
 
@@ -48,7 +55,6 @@ class StagedHook:
     channel_id: str | None
     filter: Filter
     scope: ReadScope
-    enabled: bool
 
     @property
     def key(self) -> tuple[ReadScope, str]:
@@ -71,9 +77,10 @@ def message_id() -> str:
     return f"msg_{ULID()}"
 
 
-def payload(row: EventRow, kind: DeliveryKind, timestamp: str) -> str:
-    """The JSON body POSTed for ``row``; the same bytes on every attempt."""
-    body = {"type": kind.value, "timestamp": timestamp, "data": event_json(row)}
+def payload(row: EventRow, kind: str, queued_at: datetime) -> str:
+    """The JSON body POSTed for the event ``row``: built from the stored event and the
+    delivery's kind and queue time, so every attempt sends the same bytes."""
+    body = {"type": kind, "timestamp": format_datetime(queued_at), "data": event_json(row)}
     return orjson.dumps(body).decode()
 
 
@@ -106,7 +113,6 @@ class WebhookOutbox:
                     channel_id=row["channel_id"],
                     filter=TRUE if raw is None else self._parse_filter(raw),
                     scope=_scope(row["scope"]),
-                    enabled=row["enabled"],
                 )
             )
         self._hooks, self._loaded_at, self._loaded_version = hooks, time.monotonic(), version
@@ -120,50 +126,89 @@ class WebhookOutbox:
             return
         channels = {row["channel_id"] for row in rows}
         hooks = [h for h in hooks if h.channel_id is None or h.channel_id in channels]
+        matched = await self._match(conn, hooks, rows)
+        targets: list[tuple[str, list[int] | None]] = []
+        for hook in hooks:
+            hits = matched[hook.key]
+            if hits is None and (hook.channel_id is None or len(channels) == 1):
+                targets.append((hook.id, None))  # every event of the batch
+                continue
+            picked = [
+                index
+                for index, row in enumerate(rows)
+                if (hits is None or row["id"] in hits)
+                and (hook.channel_id is None or row["channel_id"] == hook.channel_id)
+            ]
+            if picked:
+                targets.append((hook.id, picked))
+        if not targets:
+            return
+        entries = {"events": [[r["id"], r.get("seq") or 0] for r in rows], "hooks": targets}
+        await outbox_repo.queue_outbox(
+            conn,
+            kind=kind.value,
+            created_at=datetime.now(UTC),
+            entries=orjson.dumps(entries).decode(),
+        )
+
+    async def _match(
+        self, conn: WriteConn, hooks: Sequence[StagedHook], rows: Sequence[EventRow]
+    ) -> dict[tuple[ReadScope, str], set[str] | None]:
+        """Per distinct (scope, filter): the matching event ids, ``None`` for all of them.
+        Each distinct filter is evaluated once per event, however many webhooks share it."""
+        matched: dict[tuple[ReadScope, str], set[str] | None] = {}
         ids = [row["id"] for row in rows]
-        matched: dict[tuple[ReadScope, str], set[str]] = {}
         for hook in hooks:
             if hook.key in matched:
                 continue
             if hook.in_memory:
-                matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
+                if hook.filter == TRUE:
+                    matched[hook.key] = None
+                else:
+                    matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
             else:
-                matched[hook.key] = await repo.matching_event_ids(
+                matched[hook.key] = await outbox_repo.matching_event_ids(
                     conn, ids=ids, scope=hook.scope, query_filter=hook.filter
                 )
-        now = datetime.now(UTC)
-        stamp = format_datetime(now)
-        bodies: dict[str, str] = {}
-        deliveries = []
-        for hook in hooks:
-            hits = matched[hook.key]
-            for row in rows:
-                if row["id"] not in hits:
-                    continue
-                if hook.channel_id is not None and row["channel_id"] != hook.channel_id:
-                    continue
-                body = bodies.get(row["id"])
-                if body is None:
-                    body = bodies[row["id"]] = payload(row, kind, stamp)
-                deliveries.append(
-                    {
-                        "id": message_id(),
-                        "webhook_id": hook.id,
-                        "event_id": row["id"],
-                        "event_seq": row.get("seq") or 0,
-                        "kind": kind.value,
-                        "body": body,
-                        "status": "pending" if hook.enabled else "skipped",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "lease_owner": None,
-                        "lease_until": None,
-                        "created_at": now,
-                        "finished_at": None,
-                    }
-                )
-        await repo.insert_deliveries(conn, deliveries)
+        return matched
 
     async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if self._hooks:
             self._wake()
+
+
+EXPAND_BATCH = 20  # outbox rows (publishing transactions) per expanding transaction
+
+
+async def expand_outbox(db: Database) -> int:
+    """Turn queued outbox rows into delivery rows, oldest first; returns how many rows
+    were expanded. Each batch is one transaction: a crash leaves the rows to expand again."""
+    total = 0
+    while True:
+        async with db.transaction() as conn:
+            taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
+            for entry in taken:
+                decoded = orjson.loads(entry["entries"])
+                events: list[list[Any]] = decoded["events"]
+                ids: list[str] = []
+                webhook_ids: list[str] = []
+                picked: list[list[Any]] = []
+                for webhook_id, indexes in decoded["hooks"]:
+                    chosen = events if indexes is None else [events[i] for i in indexes]
+                    ids.extend(message_id() for _ in chosen)
+                    webhook_ids.extend(webhook_id for _ in chosen)
+                    picked.extend(chosen)
+                await outbox_repo.stage_deliveries(
+                    conn,
+                    ids=ids,
+                    webhook_ids=webhook_ids,
+                    event_ids=[e[0] for e in picked],
+                    event_seqs=[e[1] for e in picked],
+                    kind=entry["kind"],
+                    now=entry["created_at"],
+                )
+            if taken:
+                await outbox_repo.drop_outbox(conn, [e["id"] for e in taken])
+        total += len(taken)
+        if len(taken) < EXPAND_BATCH:
+            return total

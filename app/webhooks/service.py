@@ -159,7 +159,7 @@ async def update_webhook(
     async with db.transaction() as conn:
         row = await repo.update_webhook(conn, id, values)
         if values.get("enabled") is False:
-            await repo.skip_pending(conn, id)
+            await repo.skip_pending(conn, id, now=values["updated_at"])
     outbox.webhooks_changed()
     if row is None:
         raise NotFound(f"webhook {id!r} not found", path="id")

@@ -1,10 +1,12 @@
 """Webhooks, the delivery outbox (staging, claiming with leases) and the attempt log.
 
 Claiming: a due delivery (``pending``, ``next_attempt_at`` passed, no live lease) gets
-``lease_owner``/``lease_until`` in one UPDATE. On PostgreSQL the candidates are locked
-with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers take disjoint sets; on SQLite
-the single writer serialises claims and the UPDATE re-checks the lease in its own WHERE.
-Outcomes are written only while the lease is still ours.
+``lease_owner``/``lease_until`` in one UPDATE. The claim first locks the webhook row
+(``FOR UPDATE`` on PostgreSQL; SQLite's single writer serialises anyway), so claims of one
+webhook by several processes, and a pause or delete of it, happen one after the other: the
+concurrency cap counts every process's live leases, and nothing is claimed once a pause or
+delete has committed. The candidates are locked with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL. Outcomes are written only while the lease is still ours.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from db.database import ReadConn, WriteConn
-from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
-from db.query.filter_sql import compile_filter
-from db.query.scope import ReadScope, readable
-from db.tables import attempts_table, deliveries_table, tokens_table, webhooks_table
-from db.tables import events_table as events
+from db.tables import (
+    attempts_table,
+    deliveries_table,
+    tokens_table,
+    webhooks_table,
+)
 
 Row = dict[str, Any]
 Conn = ReadConn | WriteConn
@@ -67,30 +78,17 @@ async def webhooks_with_creators(conn: Conn) -> list[Row]:
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def matching_event_ids(
-    conn: Conn, *, ids: Sequence[str], scope: ReadScope, query_filter: Filter
-) -> set[str]:
-    """The ids among ``ids`` that ``scope`` reads and ``query_filter`` matches: one statement."""
-    if not ids:
-        return set()
-    query = select(events.c.id).where(
-        is_one_of(events.c.id, list(ids), conn.dialect.name),
-        readable(scope, events),
-        compile_filter(query_filter, "event", events, scope),
-    )
-    return set((await conn.execute(query)).scalars())
-
-
-async def insert_deliveries(conn: WriteConn, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await conn.execute(insert(d), [dict(r) for r in rows])
-
-
-async def skip_pending(conn: WriteConn, webhook_id: str) -> None:
-    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand)."""
+async def skip_pending(conn: WriteConn, webhook_id: str, *, now: datetime) -> None:
+    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand). Those
+    leased right now stay ``pending``: their requests are in flight, and their outcome is
+    recorded when they end."""
     await conn.execute(
         update(d)
-        .where(d.c.webhook_id == webhook_id, d.c.status == "pending")
+        .where(
+            d.c.webhook_id == webhook_id,
+            d.c.status == "pending",
+            or_(d.c.lease_until.is_(None), d.c.lease_until < now),
+        )
         .values(status="skipped", lease_owner=None, lease_until=None)
     )
 
@@ -114,6 +112,30 @@ async def due_webhook_ids(conn: Conn, *, now: datetime) -> list[str]:
     return list((await conn.execute(query)).scalars())
 
 
+async def lock_enabled_webhook(conn: WriteConn, webhook_id: str) -> Row | None:
+    """The webhook row if it exists and is enabled, locked until the transaction ends."""
+    query = select(w).where(w.c.id == webhook_id, w.c.enabled.is_(True))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    row = (await conn.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def live_leases(conn: Conn, *, webhook_id: str, now: datetime) -> int:
+    """Deliveries of the webhook leased by any process and not yet expired (in flight)."""
+    query = (
+        select(func.count())
+        .select_from(d)
+        .where(
+            d.c.webhook_id == webhook_id,
+            d.c.status == "pending",
+            d.c.lease_until.is_not(None),
+            d.c.lease_until >= now,
+        )
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
 async def claim(
     conn: WriteConn,
     *,
@@ -123,7 +145,8 @@ async def claim(
     lease_until: datetime,
     limit: int,
 ) -> list[Row]:
-    """Lease up to ``limit`` due deliveries of one webhook, oldest first."""
+    """Lease up to ``limit`` due deliveries of one webhook, oldest first (call it after
+    ``lock_enabled_webhook`` in the same transaction)."""
     candidates = (
         select(d.c.id)
         .where(d.c.webhook_id == webhook_id, _due(now))
@@ -209,7 +232,12 @@ async def requeue(
         query = query.where(d.c.id == delivery_id)
     result = await conn.execute(
         query.values(
-            status="pending", attempts=0, next_attempt_at=now, finished_at=None, lease_owner=None
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            finished_at=None,
+            lease_owner=None,
+            lease_until=None,
         )
     )
     return int(result.rowcount)
@@ -233,3 +261,27 @@ async def queue_stats(conn: Conn) -> list[Row]:
         .group_by(d.c.webhook_id)
     )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def prune_log(
+    conn: WriteConn, *, succeeded_before: datetime, failed_before: datetime, limit: int
+) -> int:
+    """Delete up to ``limit`` finished deliveries (with their attempts): succeeded ones
+    finished before ``succeeded_before``, failed or skipped ones (by finish, else queue
+    time) before ``failed_before``. Pending deliveries are never pruned."""
+    old = or_(
+        and_(d.c.status == "succeeded", d.c.finished_at < succeeded_before),
+        and_(
+            d.c.status.in_(("failed", "skipped")),
+            func.coalesce(d.c.finished_at, d.c.created_at) < failed_before,
+        ),
+    )
+    ids = list((await conn.execute(select(d.c.id).where(old).limit(limit))).scalars())
+    if not ids:
+        return 0
+    dialect = conn.dialect.name
+    await conn.execute(
+        delete(attempts_table).where(is_one_of(attempts_table.c.delivery_id, ids, dialect))
+    )
+    await conn.execute(delete(d).where(is_one_of(d.c.id, ids, dialect)))
+    return len(ids)

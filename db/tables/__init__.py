@@ -7,7 +7,7 @@ from db.tables.channels import Channel
 from db.tables.events import Event, EventPosition
 from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
-from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery
+from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookOutboxEntry
 from db.tables.workspaces import Workspace
 
 metadata = SQLModel.metadata
@@ -23,6 +23,7 @@ idempotency_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
 deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+outbox_table = WebhookOutboxEntry.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -54,6 +55,7 @@ __all__ = [
     "events_view",
     "idempotency_table",
     "metadata",
+    "outbox_table",
     "positions_table",
     "tokens_table",
     "webhooks_table",

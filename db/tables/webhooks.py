@@ -1,11 +1,10 @@
 """Webhooks, their outbox of deliveries and the log of delivery attempts.
 
-A delivery row is written in the publishing (or replaying) transaction and carries the
-exact JSON body that will be signed and sent, so retries send the same bytes and a later
-delete or retention purge of the event does not change what is delivered. Deliveries
-reference their webhook without a foreign key: a process whose webhook cache is a moment
-old must never fail a publish because the webhook was just deleted elsewhere (the
-dispatcher only claims deliveries of existing, enabled webhooks).
+A delivery row is written in the publishing (or replaying) transaction and references its
+event (``event_id``); the body is built from the event row when it is sent, so a batch
+stores each event once whatever the number of webhooks. Deliveries reference their webhook
+without a foreign key: staging joins the webhook row and drops deliveries of a webhook
+deleted a moment ago, and the log pruning removes any left by a delete that raced it.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from db.types import CodePointText, JsonValue, UtcDateTime
@@ -45,6 +44,13 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         Index("webhook_deliveries_due_idx", "status", "next_attempt_at"),
         Index("webhook_deliveries_webhook_idx", "webhook_id", "status", "created_at", "event_seq"),
+        Index(
+            "webhook_deliveries_leased_idx",
+            "webhook_id",
+            "lease_until",
+            postgresql_where=text("lease_until IS NOT NULL"),
+            sqlite_where=text("lease_until IS NOT NULL"),
+        ),
     )
 
     id: str = Field(sa_column=Column(String(30), primary_key=True))  # the webhook-id header
@@ -54,7 +60,6 @@ class WebhookDelivery(SQLModel, table=True):
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
     )
     kind: str = Field(sa_column=Column(String(20), nullable=False))
-    body: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(sa_column=Column(String(10), nullable=False))
     attempts: int = Field(sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
@@ -80,3 +85,22 @@ class WebhookAttempt(SQLModel, table=True):
     latency_ms: int = Field(sa_column=Column(Integer, nullable=False))
     response: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class WebhookOutboxEntry(SQLModel, table=True):
+    """What one publishing (or replaying) transaction queued for webhooks, as one row:
+    ``entries`` is JSON ``{"events": [[id, seq], ...], "hooks": [[webhook_id, null |
+    [event index, ...]], ...]}`` (``null``: every event). The dispatcher expands it into
+    ``webhook_deliveries`` rows and deletes it, off the publishing path."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    entries: str = Field(sa_column=Column(Text, nullable=False))

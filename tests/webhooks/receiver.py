@@ -46,6 +46,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     plan: list[Reply] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    in_flight: int = 0  # requests being answered now
+    most_in_flight: int = 0
 
     def verified_by(self, item: Received, secret: str) -> bool:
         try:
@@ -75,9 +77,14 @@ class Receiver:
         async with self.arrived:
             self.received.append(item)
             self.arrived.notify_all()
-        if reply.hang:
-            await asyncio.Event().wait()
-        await asyncio.sleep(reply.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if reply.hang:
+                await asyncio.Event().wait()
+            await asyncio.sleep(reply.delay)
+        finally:
+            self.in_flight -= 1
         await send(
             {
                 "type": "http.response.start",

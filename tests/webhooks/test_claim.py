@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db.database import Database
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 
 
@@ -23,23 +24,14 @@ async def _queue(db: Database, count: int, now: datetime) -> None:
                 "updated_at": now,
             },
         )
-        await repo.insert_deliveries(
+        await outbox_repo.stage_deliveries(
             conn,
-            [
-                {
-                    "id": f"msg_{i:026d}",
-                    "webhook_id": "W" * 26,
-                    "event_id": f"e{i}",
-                    "event_seq": i,
-                    "kind": "event.published",
-                    "body": "{}",
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for i in range(count)
-            ],
+            ids=[f"msg_{i:026d}" for i in range(count)],
+            webhook_ids=["W" * 26] * count,
+            event_ids=[f"e{i}" for i in range(count)],
+            event_seqs=list(range(count)),
+            kind="event.published",
+            now=now,
         )
 
 
@@ -77,5 +69,63 @@ async def test_a_lease_excludes_others_until_it_expires(database_url: str) -> No
                 values={"status": "succeeded"},
             )
         assert stale is False  # "a" lost its lease: its outcome is not written
+    finally:
+        await db.dispose()
+
+
+async def test_live_leases_of_every_owner_count_until_they_expire(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        now = datetime.now(UTC)
+        await _queue(db, 5, now)
+        for owner in ("a", "b"):
+            async with db.transaction() as conn:
+                assert await repo.lock_enabled_webhook(conn, "W" * 26) is not None
+                await repo.claim(
+                    conn,
+                    webhook_id="W" * 26,
+                    owner=owner,
+                    now=now,
+                    lease_until=now + timedelta(seconds=10),
+                    limit=2,
+                )
+        async with db.read() as conn:
+            assert await repo.live_leases(conn, webhook_id="W" * 26, now=now) == 4
+            later = now + timedelta(seconds=11)
+            assert await repo.live_leases(conn, webhook_id="W" * 26, now=later) == 0
+        async with db.transaction() as conn:
+            await repo.update_webhook(conn, "W" * 26, {"enabled": False})
+            assert await repo.lock_enabled_webhook(conn, "W" * 26) is None
+    finally:
+        await db.dispose()
+
+
+async def test_staging_takes_the_webhook_row_as_it_is_now(database_url: str) -> None:
+    """A stale webhook cache cannot queue for a deleted webhook; a paused one gets skipped."""
+    db = Database(database_url)
+    try:
+        now = datetime.now(UTC)
+        await _queue(db, 1, now)
+        async with db.transaction() as conn:
+            await repo.update_webhook(conn, "W" * 26, {"enabled": False})
+            for webhook_id in ("W" * 26, "X" * 26):  # paused, never existed
+                await outbox_repo.stage_deliveries(
+                    conn,
+                    ids=[f"msg_{webhook_id}"],
+                    webhook_ids=[webhook_id],
+                    event_ids=["e9"],
+                    event_seqs=[9],
+                    kind="event.published",
+                    now=now,
+                )
+        async with db.read() as conn:
+            rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
+            assert {r["id"]: r["status"] for r in rows} == {
+                "msg_" + "0" * 26: "pending",
+                "msg_" + "W" * 26: "skipped",
+            }
+            assert (
+                await repo.list_deliveries(conn, webhook_id="X" * 26, statuses=None, limit=9) == []
+            )
     finally:
         await db.dispose()

@@ -1,15 +1,13 @@
-"""Real ``eventgraph serve`` processes: a SIGKILL with a delivery in flight, and two
-processes on one database never sending the same attempt twice."""
+"""Real ``eventgraph serve`` processes (the shared ``start_servers``): a SIGKILL with a
+delivery in flight; two processes on one database never sending the same attempt twice,
+keeping the per-webhook concurrency cap together, and sending nothing after another
+process paused or deleted the webhook."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,61 +16,37 @@ from typing import Any
 import httpx
 import pytest
 
+from db.database import Database
+from db.repositories import webhooks as repo
 from tests.fixtures.app import ADMIN_SECRET
+from tests.fixtures.servers import Server, start_servers
 from tests.webhooks.receiver import Receiver, Reply, running_receiver
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_SECRET}"}
-pytestmark = pytest.mark.timeout(400)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+pytestmark = pytest.mark.timeout(600)
+WEBHOOK_ENV = {
+    "EVENTGRAPH_WEBHOOK_ALLOW_PRIVATE": "true",
+    "EVENTGRAPH_WEBHOOK_RETRY_BASE": "0.2",
+    "EVENTGRAPH_WEBHOOK_POLL_INTERVAL": "0.1",
+}
 
 
 @asynccontextmanager
 async def served(
-    database_url: str, log: Path, *, attempt_seconds: str = "1"
-) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "EVENTGRAPH_DATABASE_URL": database_url,
-        "EVENTGRAPH_ADMIN_TOKEN": ADMIN_SECRET,
-        "EVENTGRAPH_PORT": str(port),
-        "EVENTGRAPH_HOST": "127.0.0.1",
-        "EVENTGRAPH_WEBHOOK_ALLOW_PRIVATE": "true",
-        "EVENTGRAPH_WEBHOOK_RETRY_BASE": "0.2",
-        "EVENTGRAPH_WEBHOOK_POLL_INTERVAL": "0.1",
-        "EVENTGRAPH_WEBHOOK_TIMEOUT": attempt_seconds,  # a lease: 2 x this + 5 s
-    }
-    out = log.open("ab")
-    eventgraph = Path(sys.executable).parent / "eventgraph"
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, then polled without blocking
-        [str(eventgraph), "serve"], env=env, stdout=out, stderr=out
+    database_url: str, workdir: Path, count: int = 1, **env: str
+) -> AsyncIterator[list[Server]]:
+    """``count`` servers on one database; started in a thread so that the receiver, in
+    this event loop, keeps answering meanwhile. ``env``: extra ``EVENTGRAPH_*`` settings
+    (``EVENTGRAPH_WEBHOOK_TIMEOUT`` also sets the lease: 2 x it + 5 s)."""
+    started = await asyncio.to_thread(
+        start_servers, database_url, workdir, count, {**WEBHOOK_ENV, **env}
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-            for _ in range(600):  # start-up is slow on a loaded 2-core machine
-                if process.poll() is not None:
-                    pytest.fail(f"server exited:\n{log.read_text()}")  # noqa: ASYNC240
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
-            else:
-                pytest.fail(f"server did not start:\n{log.read_text()}")  # noqa: ASYNC240
-        yield base, process
+        yield started
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(20)
-        out.close()
+        for server in started:
+            if server.process.poll() is None:
+                await asyncio.to_thread(server.stop)
 
 
 async def graphql(base: str, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -128,13 +102,16 @@ async def until(check: Callable[[], Any], seconds: float = 60) -> None:
 async def test_sigkill_with_a_delivery_in_flight(database_url: str, tmp_path: Path) -> None:
     async with running_receiver() as receiver:
         receiver.plan = [Reply(hang=True)]  # the first process never gets an answer
-        async with served(database_url, tmp_path / "a.log") as (base, process):
+        timeout = {"EVENTGRAPH_WEBHOOK_TIMEOUT": "1"}
+        async with served(database_url, tmp_path, **timeout) as [server]:
+            base = server.base
             webhook_id = await setup(base, receiver)
             await publish(base, 1)
             [first] = await receiver.wait_for(1, seconds=60)
-            process.send_signal(signal.SIGKILL)
-            process.wait(20)
-        async with served(database_url, tmp_path / "b.log") as (base, _):
+            server.process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(server.process.wait, 20)
+        async with served(database_url, tmp_path, **timeout) as [server]:
+            base = server.base
             _, second = await receiver.wait_for(2, seconds=90)
             assert second.id == first.id
             assert second.body == first.body
@@ -154,9 +131,9 @@ async def test_two_processes_never_send_the_same_attempt_twice(
 ) -> None:
     async with (
         running_receiver() as receiver,
-        served(database_url, tmp_path / "a.log", attempt_seconds="10") as (first, _),
-        served(database_url, tmp_path / "b.log", attempt_seconds="10") as (second, _),
+        served(database_url, tmp_path, 2, EVENTGRAPH_WEBHOOK_TIMEOUT="10") as [a, b],
     ):
+        first, second = a.base, b.base
         webhook_id = await setup(first, receiver)
         # Answers that take a while keep deliveries in flight while others are claimed.
         receiver.plan = [Reply(delay=random.uniform(0, 0.3)) for _ in range(100)]
@@ -175,3 +152,59 @@ async def test_two_processes_never_send_the_same_attempt_twice(
         assert len(receiver.received) == total
         assert len({r.id for r in got}) == total
         assert sorted(r.json["data"]["data"] for r in got) == list(range(total))
+
+
+async def test_pause_and_delete_in_one_process_stop_deliveries_staged_by_another(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The second process's webhook cache is warm (and up to 1 s stale) when the first
+    pauses or deletes the webhook: its publishes stage nothing that is sent."""
+    async with running_receiver() as receiver, served(database_url, tmp_path, 2) as [a, b]:
+        webhook_id = await setup(a.base, receiver)
+        await asyncio.sleep(1.2)  # b's cache expires and lists the new webhook
+        await publish(b.base, 1)
+        await receiver.wait_for(1, seconds=60)
+        await graphql(
+            a.base,
+            "mutation($id: ID!) { updateWebhook(id: $id, input: {enabled: false}) { id } }",
+            {"id": webhook_id},
+        )
+        await publish(b.base, 5, start=1)
+        await asyncio.sleep(2)
+        assert len(receiver.received) == 1
+        log = await delivery_log(a.base, webhook_id)
+        assert sorted(d["status"] for d in log) == ["skipped"] * 5 + ["succeeded"]
+
+        await graphql(a.base, "mutation($id: ID!) { deleteWebhook(id: $id) }", {"id": webhook_id})
+        await publish(b.base, 5, start=6)
+        await asyncio.sleep(1.5)
+        assert len(receiver.received) == 1
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                left = await repo.list_deliveries(
+                    conn, webhook_id=webhook_id, statuses=None, limit=100
+                )
+        finally:
+            await db.dispose()
+        assert left == []  # no delivery rows of the deleted webhook were left behind
+
+
+async def test_the_concurrency_cap_holds_over_two_processes(
+    database_url: str, tmp_path: Path
+) -> None:
+    cap = {"EVENTGRAPH_WEBHOOK_CONCURRENCY": "2", "EVENTGRAPH_WEBHOOK_TIMEOUT": "10"}
+    async with running_receiver() as receiver, served(database_url, tmp_path, 2, **cap) as [a, b]:
+        webhook_id = await setup(a.base, receiver)
+        await asyncio.sleep(1.2)  # both processes' caches list the webhook
+        receiver.plan = [Reply(delay=0.4) for _ in range(16)]
+        await asyncio.gather(publish(a.base, 8), publish(b.base, 8, start=8))
+        await receiver.wait_for(16, seconds=120)
+
+        async def all_succeeded() -> bool:
+            log = await delivery_log(a.base, webhook_id)
+            return sorted(d["status"] for d in log) == ["succeeded"] * 16
+
+        await until(all_succeeded)
+        # Each process alone may send two; together they must not exceed two either.
+        assert receiver.most_in_flight == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,7 +18,7 @@ from app.webhooks import sender
 from app.webhooks.address import is_public
 from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.webhooks.conftest import CREATE, create_webhook, publish, setup_world
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, Reply
 
 ROTATE = """mutation($id: ID!, $s: Int) {
   rotateWebhookSecret(id: $id, overlapSeconds: $s) { secret webhook { previousSecretExpiresAt } }
@@ -96,6 +97,20 @@ async def test_refused_again_at_delivery_time(receiver: Receiver) -> None:
     assert outcome.error.startswith("refused:")
     await asyncio.sleep(0.1)
     assert receiver.received == []
+
+
+async def test_secret_never_reaches_the_log(
+    api: Api, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # (aiosqlite's DEBUG lines carry SQL parameters)
+    await setup_world(api)
+    _, secret = await create_webhook(api, receiver)
+    receiver.plan = [Reply(500, body=secret.encode()), Reply(400)]  # failures are logged
+    await publish(api, "market", {"data": 1}, {"data": 2})
+    await receiver.wait_for(3)
+    await asyncio.sleep(0.3)
+    assert caplog.records  # something was logged
+    assert secret.removeprefix("whsec_") not in caplog.text
 
 
 async def test_secret_is_shown_once(api: Api, receiver: Receiver) -> None:

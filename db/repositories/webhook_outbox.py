@@ -1,0 +1,160 @@
+"""The webhook outbox: one row per publishing transaction, its expansion into delivery rows
+(one statement, joined to the webhook rows as they are now), and what matching and
+sending read from the events table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from db.database import ReadConn, WriteConn
+from db.query.ast import Filter
+from db.query.dialect_sql import is_one_of
+from db.query.filter_sql import compile_filter
+from db.query.scope import ReadScope, readable
+from db.tables import deliveries_table, outbox_table, webhooks_table
+from db.tables import events_table as events
+
+Row = dict[str, Any]
+Conn = ReadConn | WriteConn
+d = deliveries_table
+w = webhooks_table
+
+
+async def matching_event_ids(
+    conn: Conn, *, ids: Sequence[str], scope: ReadScope, query_filter: Filter
+) -> set[str]:
+    """The ids among ``ids`` that ``scope`` reads and ``query_filter`` matches: one statement."""
+    if not ids:
+        return set()
+    query = select(events.c.id).where(
+        is_one_of(events.c.id, list(ids), conn.dialect.name),
+        readable(scope, events),
+        compile_filter(query_filter, "event", events, scope),
+    )
+    return set((await conn.execute(query)).scalars())
+
+
+async def queue_outbox(conn: WriteConn, *, kind: str, created_at: datetime, entries: str) -> None:
+    """One outbox row for what a publishing transaction queued (see ``stage_deliveries``)."""
+    await conn.execute(
+        insert(outbox_table).values(kind=kind, created_at=created_at, entries=entries)
+    )
+
+
+async def take_outbox(conn: WriteConn, *, limit: int) -> list[Row]:
+    """The oldest outbox rows, locked (``SKIP LOCKED``: another dispatcher takes others)."""
+    o = outbox_table
+    query = select(o).order_by(o.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def drop_outbox(conn: WriteConn, ids: Sequence[int]) -> None:
+    await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_(list(ids))))
+
+
+STAGED_COLUMNS = (
+    "id",
+    "webhook_id",
+    "event_id",
+    "event_seq",
+    "kind",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+async def stage_deliveries(
+    conn: WriteConn,
+    *,
+    ids: Sequence[str],
+    webhook_ids: Sequence[str],
+    event_ids: Sequence[str],
+    event_seqs: Sequence[int],
+    kind: str,
+    now: datetime,
+) -> None:
+    """Queue one delivery per position of the four lists, in one statement.
+
+    The webhook row is joined as the rows are written: a webhook deleted since its events
+    were queued (or listed by another process's stale cache) gets nothing, a paused one
+    gets ``skipped`` rows.
+    """
+    if not ids:
+        return
+    when = bindparam("now", now, type_=d.c.created_at.type)
+    status = case((w.c.enabled, literal("pending")), else_=literal("skipped"))
+    if conn.dialect.name == "postgresql":
+        # unnest of four arrays: one statement text and four parameters for any count.
+        rows = (
+            func.unnest(
+                cast(bindparam("ids", list(ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(bindparam("hooks", list(webhook_ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(bindparam("events", list(event_ids), type_=ARRAY(Text)), ARRAY(Text)),
+                cast(
+                    bindparam("seqs", list(event_seqs), type_=ARRAY(BigInteger)), ARRAY(BigInteger)
+                ),
+            )
+            .table_valued("id", "webhook_id", "event_id", "event_seq")
+            .render_derived(name="staged")
+        )
+        source = select(
+            rows.c.id,
+            rows.c.webhook_id,
+            rows.c.event_id,
+            rows.c.event_seq,
+            literal(kind),
+            status,
+            literal(0),
+            when,
+            when,
+        ).join_from(rows, w, w.c.id == rows.c.webhook_id)
+        # FOR SHARE: a pause, resume or delete of the webhook waits for this commit (and
+        # then sees these rows: skips, retries or deletes them); claims wait too.
+        source = source.with_for_update(read=True, of=w)
+        await conn.execute(insert(d).from_select(STAGED_COLUMNS, source))
+        return
+    # SQLite: one prepared statement stepped per row, inside the process.
+    source = select(
+        bindparam("id"),
+        w.c.id,
+        bindparam("event_id"),
+        bindparam("event_seq"),
+        literal(kind),
+        status,
+        literal(0),
+        when,
+        when,
+    ).where(w.c.id == bindparam("webhook_id"))
+    params = [
+        {"id": i, "webhook_id": h, "event_id": e, "event_seq": s}
+        for i, h, e, s in zip(ids, webhook_ids, event_ids, event_seqs, strict=True)
+    ]
+    await conn.execute(insert(d).from_select(STAGED_COLUMNS, source), params)
+
+
+async def events_by_id(conn: Conn, ids: Sequence[str]) -> dict[str, Row]:
+    """The stored event rows among ``ids`` (deleted ones are absent); for building bodies."""
+    if not ids:
+        return {}
+    query = select(*events.c).where(is_one_of(events.c.id, list(ids), conn.dialect.name))
+    return {row["id"]: dict(row) for row in (await conn.execute(query)).mappings()}
