@@ -481,8 +481,6 @@ async def test_every_order_is_served_by_an_index(
             assert "USE TEMP B-TREE" not in plan, plan
 
 
-
-
 async def test_page_statements_are_built_once_per_shape(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
