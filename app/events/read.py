@@ -184,20 +184,19 @@ async def list_events(
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
     plan = _plan(query, page, max_page_size, offset)
-    total = None
+
+    async def read(conn: ReadConn) -> tuple[repo.RowsPage, int | None, dict[str, Any]]:
+        found = await repo.page(
+            conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window,
+            raw_json=raw_json,
+        )  # fmt: skip
+        total = None
+        if with_total:
+            total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
+        return found, total, await _related(conn, scope, found.rows, related)
+
     try:
-        async with db.snapshot() if with_total else db.read() as conn:
-            found = await repo.page(
-                conn,
-                scope=scope,
-                filter=query.filter,
-                ids=query.ids,
-                window=plan.window,
-                raw_json=raw_json,
-            )
-            if with_total:
-                total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
-            targets = await _related(conn, scope, found.rows, related)
+        found, total, targets = await db.run_read(read, snapshot=with_total)
     except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
         raise _bad_filter(exc) from exc
     result = _event_page(found, plan)
@@ -225,8 +224,11 @@ async def _related(
 
 async def get_events(*, db: Database, scope: ReadScope, ids: Sequence[str]) -> dict[str, EventRow]:
     """Readable events among ``ids`` (one statement); missing or unreadable ids are absent."""
-    async with db.read() as conn:
+
+    async def read(conn: ReadConn) -> dict[str, EventRow]:
         return dict(await repo.get_many(conn, scope=scope, ids=ids))
+
+    return await db.run_read(read)
 
 
 async def list_related_events(
