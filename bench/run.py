@@ -1,7 +1,7 @@
 """GraphQL Q1-Q6: Eventgraph next to PostGraphile 5 in the same run, and the asyncpg ceiling.
 
 usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup 5]
-                           [--skip-postgraphile] [--ceiling-sql engine|hand]
+                           [--skip-postgraphile] [--ceiling-sql engine|hand] [--soak 300]
        python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
        python -m bench.run worst [...]      (the costliest requests: bench/worst_request.py)
 
@@ -11,7 +11,9 @@ fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py`
 ``anchor_perf`` database, then every query's SQL through plain asyncpg. ``--smoke``:
 50,000 events in ``eventgraph_bench_smoke``, 2 s runs, no PostGraphile (installing Node and
 seeding a million rows does not fit a CI budget); it proves the whole path works.
-Writes ``bench/results/latest.json`` (or ``smoke.json``) and prints one table.
+Writes ``bench/results/latest.json`` (or ``smoke.json``) and prints one table, then the
+peak RSS of one server process of each side under that load. ``--soak N`` then drives
+Q1-Q6 in turns against Eventgraph for N more seconds and prints its RSS over time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, common, queries, realtime, worst_request
+from bench import ceiling, common, memory, queries, realtime, worst_request
 
 SMOKE_EVENTS = 50_000
 
@@ -41,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-postgraphile", action="store_true")
     parser.add_argument("--ceiling-seconds", type=float, default=None)
     parser.add_argument("--ceiling-sql", choices=["engine", "hand"], default="engine")
+    parser.add_argument("--soak", type=int, default=0, help="seconds of Q1-Q6 in turns (RSS)")
     return parser.parse_args()
 
 
@@ -72,24 +76,33 @@ def main() -> None:
         bodies = queries.bodies(graphql_url, server.token)
         queries.write_bodies(work / "queries", bodies)
         common.log(f"Eventgraph (serve --workers 2, pid {server.pid}) on {events:,} events")
+        eg_rss = memory.RssSampler(server.pid)
+        eg_rss.start()
         common.run_wrk_bench(
             url=graphql_url, pid=server.pid, queries_dir=work / "queries", queries=names,
             duration=duration, warmup=warmup, out=work / "eventgraph.json",
             token=server.token, label="eventgraph",
         )  # fmt: skip
+        eg_rss.stop()
+        soak = _soak(graphql_url, server, work / "queries", names, args.soak) if args.soak else []
     eventgraph = json.loads((work / "eventgraph.json").read_text())
 
     anchor: dict[str, Any] = {}
+    pg_rss: memory.RssSampler | None = None
     if not smoke and not args.skip_postgraphile:
         common.log("PostGraphile 5 (reference) ...")
-        subprocess.run(
+        script = subprocess.Popen(
             [
                 str(common.PERF / "postgraphile.sh"), "--queries", ",".join(names),
                 "--duration", str(duration), "--warmup", str(warmup),
                 "--json", str(work / "postgraphile.json"),
             ],
-            check=True,
         )  # fmt: skip
+        pg_rss = memory.RssSampler(script.pid, keep=lambda command: "server.mjs" in command)
+        pg_rss.start()
+        if script.wait() != 0:
+            raise SystemExit(f"postgraphile.sh failed ({script.returncode})")
+        pg_rss.stop()
         anchor = json.loads((work / "postgraphile.json").read_text())
 
     common.log(f"asyncpg ceiling ({args.ceiling_sql} SQL, 16 tasks) ...")
@@ -103,6 +116,11 @@ def main() -> None:
         "duration_s": duration,
         "warmup_s": warmup,
         "ceiling_sql": sql_used,
+        "peak_rss_mib": {
+            "eventgraph": eg_rss.peak_mib(),
+            "postgraphile": pg_rss.peak_mib() if pg_rss else None,
+        },
+        "soak_rss_mib": soak,
         "queries": {
             name: {
                 "eventgraph": eventgraph.get(name),
@@ -150,6 +168,31 @@ async def _ceilings(
     return results, used
 
 
+def _soak(
+    url: str, server: common.Server, bodies: Path, names: list[str], seconds: int
+) -> list[tuple[float, float]]:
+    """Q1-Q6 in turns (10 s of wrk each) for ``seconds``; the largest worker RSS over time."""
+    common.log(f"soak: Q1-Q6 in turns for {seconds} s, sampling RSS ...")
+    sampler = memory.RssSampler(server.pid)
+    sampler.start()
+    deadline = time.monotonic() + seconds
+    turn = 0
+    while time.monotonic() < deadline:
+        body = bodies / f"{names[turn % len(names)]}.json"
+        span = max(1, min(10, int(deadline - time.monotonic())))
+        subprocess.run(
+            ["wrk", "-t2", "-c16", f"-d{span}s", "-s", str(common.PERF / "post.lua"), url,
+             "--", str(body)],
+            env={**os.environ, "WRK_AUTH": f"Bearer {server.token}"},
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        turn += 1
+    series = sampler.stop().series_mib(every=30)
+    for at, mib in series:
+        common.log(f"soak: {at:5.0f} s  largest server process RSS {mib:.1f} MiB")
+    return series
+
+
 def _ratio(ours: dict[str, Any] | None, theirs: dict[str, Any] | None) -> float | None:
     if not ours or not theirs or not theirs.get("rps"):
         return None
@@ -179,6 +222,15 @@ def _print(report: dict[str, Any]) -> None:
         f" PG = PostGraphile 5; p50/p99 in ms; asyncpg = {report['ceiling_sql']} SQL)"
     )
     common.print_table(headers, rows)
+    rss = report["peak_rss_mib"]
+    eg, pg = common.fmt(rss["eventgraph"], 1), common.fmt(rss["postgraphile"], 1)
+    print(f"\npeak RSS of one server process: Eventgraph {eg} MiB, PostGraphile {pg} MiB")
+    if report["soak_rss_mib"]:
+        first, last = report["soak_rss_mib"][0], report["soak_rss_mib"][-1]
+        print(
+            f"soak: largest Eventgraph process {first[1]:.1f} MiB at {first[0]:.0f} s,"
+            f" {last[1]:.1f} MiB at {last[0]:.0f} s"
+        )
 
 
 def _assert_smoke(report: dict[str, Any]) -> None:

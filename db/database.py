@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import NewType, NoReturn
+from typing import NewType, NoReturn, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import create_engines
+from db.engine import OPTIMISTIC, create_engines
 from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
@@ -17,6 +18,7 @@ from db.faults import as_unavailable
 
 ReadConn = NewType("ReadConn", AsyncConnection)
 WriteConn = NewType("WriteConn", AsyncConnection)
+T = TypeVar("T")
 
 
 class Database:
@@ -66,6 +68,30 @@ class Database:
                     yield ReadConn(conn)
         except Exception as exc:
             _reraise(exc)
+
+    async def run_read(
+        self, work: Callable[[ReadConn], Awaitable[T]], *, snapshot: bool = False
+    ) -> T:
+        """``work`` on a ``read()`` (or ``snapshot()``) connection, run once more on a fresh
+        connection when its connection turns out to be lost. Pooled read connections are
+        not pinged at checkout (``db/engine.py``); a backend that died unseen fails its
+        first statement, SQLAlchemy then discards every connection pooled before it, and a
+        read has no effect to repeat. A second failure is ``DatabaseUnavailable`` (503)."""
+        for attempt in (1, 2):
+            optimistic = OPTIMISTIC.set(True)
+            try:
+                async with self.snapshot() if snapshot else self.read() as conn:
+                    OPTIMISTIC.reset(optimistic)
+                    return await work(conn)
+            except DatabaseUnavailable as exc:
+                cause = exc.__cause__
+                lost = isinstance(cause, DBAPIError) and cause.connection_invalidated
+                if attempt == 2 or not lost:
+                    raise
+            finally:
+                if OPTIMISTIC.get():
+                    OPTIMISTIC.reset(optimistic)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:

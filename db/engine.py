@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util.concurrency import await_
 
+from db.faults import is_lost_connection
 from db.query import semantics
 
 
@@ -146,9 +149,6 @@ def create_engines(
     common: dict[str, Any] = {
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
-        # A pooled connection whose server went away (restart, pg_terminate_backend) is
-        # replaced at checkout instead of failing the request it was handed to.
-        "pool_pre_ping": True,
         # An unreachable server fails the request (503) instead of holding it for 60 s.
         "connect_args": connect_args,
     }
@@ -162,7 +162,43 @@ def create_engines(
         max_overflow=pool_size // 2,
         **common,
     )
+    _check_at_checkout(read)
+    # A pooled connection whose server went away (restart, pg_terminate_backend) is
+    # replaced at checkout instead of failing the request it was handed to: writes ping.
     write = create_async_engine(
-        url, pool_size=max(1, pool_size // 2), max_overflow=pool_size // 4, **common
+        url,
+        pool_size=max(1, pool_size // 2),
+        max_overflow=pool_size // 4,
+        pool_pre_ping=True,
+        **common,
     )
     return read, write
+
+
+OPTIMISTIC: ContextVar[bool] = ContextVar("eventgraph_optimistic_checkout", default=False)
+"""True while ``Database.run_read`` checks a connection out: no ping, a retry instead."""
+
+
+def _check_at_checkout(engine: AsyncEngine) -> None:
+    """Pre-ping, except for ``run_read``: its reads can simply be run again, so they skip
+    the round trip (a third of a cheap page's database time) and retry once when the
+    connection turns out dead. A backend that was terminated or a server that restarted
+    closes the socket, which asyncpg has usually seen by checkout: that check is free."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _lost(context: Any) -> None:
+        # SQLAlchemy counts a failure as a disconnect only once asyncpg has seen the socket
+        # close; count the earlier signs too, so the pool is discarded and a retry is fresh.
+        if not context.is_disconnect and is_lost_connection(context.original_exception):
+            context.is_disconnect = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver: Any = record.driver_connection  # the asyncpg connection
+        if driver is None or driver.is_closed():
+            raise DisconnectionError("the pooled connection was closed by the server")
+        if not OPTIMISTIC.get():
+            try:
+                dbapi.ping()
+            except Exception as exc:  # any failure: replace the connection
+                raise DisconnectionError("the pooled connection does not answer") from exc

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -75,6 +76,16 @@ def _is_lost_server(exc: BaseException) -> bool:
     sqlstate = getattr(exc, "sqlstate", None)
     return isinstance(sqlstate, str) and (
         sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    )
+
+
+def is_lost_connection(exc: BaseException) -> bool:
+    """The connection that raised ``exc`` cannot be used again: its server went away, or
+    asyncpg's protocol is in an impossible state (a backend terminated while the
+    connection was pooled answers the next statement that way before the socket closes)."""
+    return any(
+        _is_lost_server(cause) or isinstance(cause, asyncpg.exceptions.InternalClientError)
+        for cause in _chain(exc)
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.errors import BadInput
 from app.events.read import EventPage, PageRequest
-from db.database import Database
+from db.database import Database, ReadConn
 from db.query.ast import TRUE, Filter
 from db.query.filter_sql import UnsupportedFilterError
 from db.query.keyset import InvalidCursorError, binding, decode_cursor, encode_cursor
@@ -96,5 +96,8 @@ async def get_channels(
     *, db: Database, scope: ReadScope, ids: Sequence[str]
 ) -> dict[str, Mapping[str, Any]]:
     """Readable channels among ``ids`` (one statement); others are absent."""
-    async with db.read() as conn:
+
+    async def read(conn: ReadConn) -> dict[str, Mapping[str, Any]]:
         return dict(await listing.get_many(conn, entity="channel", scope=scope, ids=ids))
+
+    return await db.run_read(read)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 from app.errors import BadInput
-from db.database import Database
+from db.database import Database, ReadConn
 from db.query.ast import TRUE, Filter, OrderKey, normalize_order
 from db.query.filter_sql import UnsupportedFilterError
 from db.query.keyset import InvalidCursorError, binding, decode_cursor, encode_cursor
@@ -19,6 +19,7 @@ from db.query.limits import FilterLimitError, check_limits
 from db.query.order import UnknownOrderFieldError
 from db.query.scope import ReadScope
 from db.repositories import events as repo
+from db.repositories import listing
 
 EventRow = Mapping[str, Any]
 """A row of ``events`` as a mapping with snake_case column keys (``created_at`` is an aware
@@ -76,6 +77,8 @@ class EventPage:
     extra: dict[str, Any] = field(default_factory=dict)
     total: int | None = None
     """All matching readable events, when asked for (``with_total``)."""
+    related: dict[str, dict[str, EventRow]] = field(default_factory=dict)
+    """Relation → readable target rows by id, for the relations asked for (``related``)."""
 
     @property
     def start_cursor(self) -> str | None:
@@ -87,6 +90,7 @@ class EventPage:
 
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
+Relation = Literal["parent", "channel", "workspace"]
 MAX_IDS = 100
 
 
@@ -164,6 +168,7 @@ async def list_events(
     offset: int = 0,
     raw_json: bool = False,
     with_total: bool = False,
+    related: frozenset[Relation] = frozenset(),
 ) -> EventPage:
     """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
 
@@ -172,34 +177,58 @@ async def list_events(
     ``with_total`` also counts every matching readable event (``EventPage.total``), read
     from the same snapshot as the page: the total counts exactly the events the page was
     cut from, never fewer than it shows, whatever is published or deleted meanwhile.
+    ``related`` also reads the readable targets of those to-one relations of the page's
+    rows (``EventPage.related``; what ``get_events`` / ``get_channels`` /
+    ``get_workspaces`` return) on the same connection: one statement per relation.
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
     plan = _plan(query, page, max_page_size, offset)
-    total = None
+
+    async def read(conn: ReadConn) -> tuple[repo.RowsPage, int | None, dict[str, Any]]:
+        found = await repo.page(
+            conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window,
+            raw_json=raw_json,
+        )  # fmt: skip
+        total = None
+        if with_total:
+            total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
+        return found, total, await _related(conn, scope, found.rows, related)
+
     try:
-        async with db.snapshot() if with_total else db.read() as conn:
-            found = await repo.page(
-                conn,
-                scope=scope,
-                filter=query.filter,
-                ids=query.ids,
-                window=plan.window,
-                raw_json=raw_json,
-            )
-            if with_total:
-                total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
+        found, total, targets = await db.run_read(read, snapshot=with_total)
     except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
         raise _bad_filter(exc) from exc
     result = _event_page(found, plan)
     result.total = total
+    result.related = targets
     return result
+
+
+async def _related(
+    conn: ReadConn, scope: ReadScope, rows: Sequence[EventRow], relations: frozenset[Relation]
+) -> dict[str, dict[str, EventRow]]:
+    found: dict[str, dict[str, EventRow]] = {}
+    for relation in sorted(relations):
+        column = f"{relation}_id"
+        keys = sorted({row[column] for row in rows if row[column] is not None})
+        if not keys:
+            found[relation] = {}
+        elif relation == "parent":
+            found[relation] = dict(await repo.get_many(conn, scope=scope, ids=keys))
+        else:
+            targets = await listing.get_many(conn, entity=relation, scope=scope, ids=keys)
+            found[relation] = dict(targets)
+    return found
 
 
 async def get_events(*, db: Database, scope: ReadScope, ids: Sequence[str]) -> dict[str, EventRow]:
     """Readable events among ``ids`` (one statement); missing or unreadable ids are absent."""
-    async with db.read() as conn:
+
+    async def read(conn: ReadConn) -> dict[str, EventRow]:
         return dict(await repo.get_many(conn, scope=scope, ids=ids))
+
+    return await db.run_read(read)
 
 
 async def list_related_events(

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.channels.read import Page, list_listed
 from app.events.read import PageRequest
-from db.database import Database
+from db.database import Database, ReadConn
 from db.query.ast import Filter
 from db.query.scope import ReadScope
 from db.repositories import listing
@@ -40,5 +40,8 @@ async def get_workspaces(
     *, db: Database, scope: ReadScope, ids: Sequence[str]
 ) -> dict[str, Mapping[str, Any]]:
     """Readable workspaces among ``ids`` (one statement); others are absent."""
-    async with db.read() as conn:
+
+    async def read(conn: ReadConn) -> dict[str, Mapping[str, Any]]:
         return dict(await listing.get_many(conn, entity="workspace", scope=scope, ids=ids))
+
+    return await db.run_read(read)

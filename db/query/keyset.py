@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, FromClause, and_, false, literal, or_, tuple_
+from sqlalchemy import BindParameter, ColumnElement, FromClause, and_, false, literal, or_, tuple_
 
 from db.query.ast import NOT_NULL_FIELDS, Entity, Filter, OrderKey
 from db.types import format_datetime, parse_instant
@@ -96,11 +96,17 @@ def decode_cursor(
     return tuple(values)
 
 
+def _bound(value: Any, col: Any) -> ColumnElement[Any]:
+    """A cursor value as a bound parameter, unless it already is one (a statement built
+    once per shape takes the values at execution)."""
+    return value if isinstance(value, BindParameter) else literal(value, col.type)
+
+
 def _after_one(col: Any, key: OrderKey, value: Any, nullable: bool) -> ColumnElement[bool]:
     """``col`` strictly after ``value`` in one key's order (two-valued)."""
     if value is None:
         return col.is_not(None) if key.nulls == "first" else false()
-    bound = literal(value, col.type)
+    bound = _bound(value, col)
     later: ColumnElement[bool] = (col > bound) if key.direction == "asc" else (col < bound)
     if not nullable:
         return later
@@ -111,7 +117,7 @@ def _after_one(col: Any, key: OrderKey, value: Any, nullable: bool) -> ColumnEle
 def _equal_one(col: Any, value: Any, nullable: bool) -> ColumnElement[bool]:
     if value is None:
         return col.is_(None)  # type: ignore[no-any-return]
-    equal: ColumnElement[bool] = col == literal(value, col.type)
+    equal: ColumnElement[bool] = col == _bound(value, col)
     return and_(col.is_not(None), equal) if nullable else equal
 
 
@@ -123,14 +129,17 @@ def seek(
     inclusive: bool = False,
     entity: Entity = "event",
 ) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in ``order`` (at or after when ``inclusive``)."""
+    """Rows strictly after ``values`` in ``order`` (at or after when ``inclusive``).
+
+    ``values`` may hold ``BindParameter``s in place of non-NULL values; NULLs shape the
+    predicate, so they are always given as ``None``."""
     not_null = NOT_NULL_FIELDS[entity]
     cols = [table.c[k.field] for k in order]
     directions = {k.direction for k in order}
     if all(k.field in not_null for k in order) and len(directions) == 1:
         # A row-value comparison lets the (created_at, id) btree seek directly.
         left = tuple_(*cols)
-        right = tuple_(*(literal(v, c.type) for v, c in zip(values, cols, strict=True)))
+        right = tuple_(*(_bound(v, c) for v, c in zip(values, cols, strict=True)))
         if directions == {"asc"}:
             return left >= right if inclusive else left > right
         return left <= right if inclusive else left < right

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -13,11 +12,9 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
 
 from app.auth.principal import Principal
-from app.channels import read as channel_read
 from app.events import read as event_read
 from app.events.cost import check_cost, top_level_cost
 from app.settings import Settings
-from app.workspaces import read as workspace_read
 from db.database import Database, DatabaseUnavailable
 from db.types import format_datetime
 from graphql_schema.fast_path.plan import Column, ConnectionPlan, NodePlan, Plan, RelationPlan
@@ -69,26 +66,6 @@ def _render_relation(
     key = row[f"{field.relation}_id"]
     target = related[field.relation].get(key) if key is not None else None
     return None if target is None else _render_columns(target, field.columns)
-
-
-async def _related(
-    *, db: Database, principal: Principal, rows: Sequence[Row], relations: frozenset[str]
-) -> dict[str, dict[str, Row]]:
-    """One batched lookup per selected relation, as the per-request loaders would do."""
-    scope = principal.read_scope
-    getters = {
-        "parent": event_read.get_events,
-        "channel": channel_read.get_channels,
-        "workspace": workspace_read.get_workspaces,
-    }
-
-    async def lookup(relation: str) -> dict[str, Row]:
-        keys = sorted({row[f"{relation}_id"] for row in rows if row[f"{relation}_id"]})
-        return await getters[relation](db=db, scope=scope, ids=keys) if keys else {}
-
-    ordered = sorted(relations)
-    results = await asyncio.gather(*(lookup(relation) for relation in ordered))
-    return dict(zip(ordered, results, strict=True))
 
 
 class ArgumentCache:
@@ -197,8 +174,9 @@ async def _run_connection(
         page=page_request,
         max_page_size=settings.max_page_size,
         with_total=plan.wants_count,
+        related=plan.relations,
     )
-    related = await _related(db=db, principal=principal, rows=page.rows, relations=plan.relations)
+    related = page.related
     out: dict[str, Any] = {}
     for part in plan.parts:
         if part.kind == "nodes":

@@ -24,6 +24,7 @@ from app.events.read import (
 from db.database import Database
 from db.query.ast import And, Compare, OrderKey, Related, normalize_order
 from db.query.scope import ADMIN_SCOPE, ANONYMOUS_SCOPE, ReadScope
+from db.repositories import event_statements
 from tests.db.rows import at, insert_channel, insert_events, insert_workspaces
 
 MAX = 50
@@ -478,3 +479,37 @@ async def test_every_order_is_served_by_an_index(
             result = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)
             plan = "\n".join(str(r[-1]) for r in result)
             assert "USE TEMP B-TREE" not in plan, plan
+
+
+async def test_page_statements_are_built_once_per_shape(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Later cursor pages reuse one statement with new parameters (that it reads the right
+    rows is what the paging tests above check); NULL cursor values are another shape."""
+    await seed(db)
+    builds: list[bool] = []
+    build = event_statements._build
+
+    def counted(*args: Any) -> Any:
+        builds.append(True)
+        return build(*args)
+
+    monkeypatch.setattr(event_statements, "_build", counted)
+
+    async def pages(order: tuple[OrderKey, ...]) -> list[int]:
+        counts, after = [], None
+        for _ in range(5):
+            page = await list_events(
+                db=db,
+                scope=ReadScope(channel_ids=frozenset({"c-built-once"})),
+                query=EventQuery(order=order),
+                page=PageRequest(first=4, after=after),
+                max_page_size=MAX,
+            )
+            counts.append(len(builds))
+            after = page.end_cursor
+        return counts
+
+    assert await pages(()) == [1, 2, 2, 2, 2]
+    # type asc (nulls last): non-NULL cursors share one shape, a NULL one is another
+    assert (await pages((OrderKey.parse("type", "asc"),)))[-1] <= 5

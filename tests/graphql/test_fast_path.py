@@ -77,11 +77,13 @@ async def _strawberry(api: Api, query: str, variables: dict[str, Any], token: st
 async def _seed(api: Api) -> str:
     await seed_basic(api)
     [root] = await publish(api, "pub", {"type": "a", "data": {"n": 1}, "meta": {"m": True}})
-    await publish(api, "priv", {"type": "b", "data": [1, 2], "parentId": root["id"]})
+    [hidden] = await publish(api, "priv", {"type": "b", "data": [1, 2], "parentId": root["id"]})
     await publish(
         api, "pub", *({"type": t, "data": i, "parentId": root["id"]} for i, t in enumerate("ab"))
     )
     await publish(api, "pub", {"data": "x"})
+    # Newest: a readable event whose parent only the admin may read (null for the others).
+    await publish(api, "pub", {"type": "c", "data": 0, "parentId": hidden["id"]})
     return await make_token(api, kind="subscribe", channelIds=[])
 
 

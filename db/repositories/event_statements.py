@@ -1,0 +1,241 @@
+"""The statements of event pages, and a cache of them per plan shape.
+
+A page statement depends on the scope, the filter, the id list, the order and which
+cursors are given (and which of their values are NULL, since NULLs change the predicate),
+never on the cursor values, the page size or the offset: those are bound parameters. So
+each shape is built once and then reused with new parameters, and SQLAlchemy finds its
+compiled form through the statement's memoized cache key instead of re-deriving it from a
+freshly built tree on every request.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
+
+from db.query.ast import Filter, OrderKey
+from db.query.filter_sql import compile_filter
+from db.query.keyset import Values, seek
+from db.query.order import order_clauses, reverse
+from db.query.scope import ReadScope, readable
+from db.tables import events_view as events_table
+
+GroupField = Literal["parent_id", "channel_id", "workspace_id"]
+_JSON_COLUMNS = frozenset({"data", "meta"})
+_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which slice of the ordered rows to read (values are decoded cursor keys)."""
+
+    order: tuple[OrderKey, ...]
+    limit: int
+    from_end: bool = False
+    after: Values | None = None
+    before: Values | None = None
+    offset: int = 0
+
+    @property
+    def plain(self) -> bool:
+        """From either end: nothing lies beyond it, so no EXISTS flags are needed."""
+        return self.after is None and self.before is None and not self.offset
+
+
+_COMPILED: OrderedDict[tuple[ReadScope, str], tuple[ColumnElement[bool], ColumnElement[bool]]]
+_COMPILED = OrderedDict()
+
+
+def scoped_filter(scope: ReadScope, f: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The read predicate and the compiled filter. SQL expressions are immutable, so a
+    page and its count (and the next request with the same filter) share one build.
+
+    Keyed by ``repr``, not equality: ``True == 1`` in Python, but ``data.path.eq: true``
+    and ``eq: 1`` are different filters."""
+    key = (scope, repr(f))
+    found = _COMPILED.get(key)
+    if found is None:
+        found = readable(scope, events_table), compile_filter(f, "event", events_table, scope)
+        _COMPILED[key] = found
+        if len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    return found
+
+
+def base(
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    group: tuple[GroupField, str] | None = None,
+) -> list[ColumnElement[bool]]:
+    e = events_table
+    clauses = list(scoped_filter(scope, f))
+    if ids is not None:
+        clauses.append(e.c.id.in_(list(ids)) if ids else false())
+    if group is not None:
+        clauses.append(e.c[group[0]] == group[1])
+    return clauses
+
+
+def columns(raw_json: bool) -> list[ColumnElement[Any]]:
+    """Every column; with ``raw_json`` the JSON columns come back as their JSON text, for
+    callers that embed them in a response without decoding and re-encoding them."""
+    e = events_table
+    if not raw_json:
+        return list(e.c)
+    return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in e.c]
+
+
+def branch(
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+    number: int,
+    group: tuple[GroupField, str] | None = None,
+    raw_json: bool = False,
+    limit: int | ColumnElement[int] | None = None,
+    offset: int | ColumnElement[int] | None = None,
+) -> Select[Any]:
+    """The page with ``_prev``/``_next`` flags computed over a one-row relation LEFT JOINed
+    to it, so they are known even when the page is empty. ``limit``/``offset`` default to
+    the window's (``limit + 1`` rows: one more says there is a next page)."""
+    e = events_table
+    where = base(scope, f, ids, group)
+    order = window.order
+    scan = reverse(order) if window.from_end else order
+    conditions = list(where)
+    if window.after is not None:
+        conditions.append(seek(order, window.after, e))
+    if window.before is not None:
+        conditions.append(seek(reverse(order), window.before, e))
+    terms = order_clauses(scan, e)
+    position = func.row_number().over(order_by=terms).label("_pos")
+    page = (
+        select(*columns(raw_json), position)
+        .where(*conditions)
+        .order_by(*terms)
+        .limit(window.limit + 1 if limit is None else limit)
+        .offset((window.offset or None) if offset is None else offset)
+        .subquery("page")
+    )
+    # Rows at or before ``after`` (or skipped by the offset), and at or after ``before``.
+    prev: ColumnElement[Any] = literal(False)
+    if window.after is not None:
+        before_after = seek(reverse(order), window.after, e, inclusive=True)
+        prev = select(e.c.id).where(*where, before_after).exists()
+    elif window.offset > 0:
+        prev = select(e.c.id).where(*where).exists()
+    following: ColumnElement[Any] = literal(False)
+    if window.before is not None:
+        after_before = seek(order, window.before, e, inclusive=True)
+        following = select(e.c.id).where(*where, after_before).exists()
+    one = select(literal(1).label("one")).subquery("one")
+    # Columns named as text (with their types for result processing): going through
+    # ``page.c`` would build a proxy per column on every request.
+    named = [literal_column(f"page.{c.name}", c.type).label(c.name) for c in columns(raw_json)]
+    return select(
+        literal(number).label("_branch"),
+        prev.label("_prev"),
+        following.label("_next"),
+        *named,
+        literal_column("page._pos").label("_pos"),
+    ).select_from(one.outerjoin(page, true()))
+
+
+_LIMIT = bindparam("_limit", type_=Integer)
+_OFFSET = bindparam("_offset", type_=Integer)
+_STATEMENTS: OrderedDict[tuple[Any, ...], Select[Any]] = OrderedDict()
+
+
+def _placeholders(prefix: str, order: tuple[OrderKey, ...], values: Values | None) -> Any:
+    if values is None:
+        return None
+    return tuple(
+        None if value is None else bindparam(f"{prefix}{n}", type_=events_table.c[key.field].type)
+        for n, (key, value) in enumerate(zip(order, values, strict=True))
+    )
+
+
+def _parameters(prefix: str, values: Values | None) -> dict[str, Any]:
+    if values is None:
+        return {}
+    return {f"{prefix}{n}": value for n, value in enumerate(values) if value is not None}
+
+
+def _shape(values: Values | None) -> tuple[bool, ...] | None:
+    return None if values is None else tuple(value is None for value in values)
+
+
+def _build(
+    scope: ReadScope, f: Filter, ids: Sequence[str] | None, window: Window, raw_json: bool
+) -> Select[Any]:
+    e = events_table
+    if window.plain:
+        scan = reverse(window.order) if window.from_end else window.order
+        return (
+            select(*columns(raw_json))
+            .where(*base(scope, f, ids))
+            .order_by(*order_clauses(scan, e))
+            .limit(_LIMIT)
+        )
+    template = Window(
+        order=window.order,
+        limit=window.limit,
+        from_end=window.from_end,
+        after=_placeholders("_a", window.order, window.after),
+        before=_placeholders("_b", window.order, window.before),
+        offset=window.offset,
+    )
+    offset = _OFFSET if window.offset else None
+    stmt = branch(scope, f, ids, template, 0, raw_json=raw_json, limit=_LIMIT, offset=offset)
+    # ORDER BY the output column: no wrapping subquery whose columns would need proxying.
+    return stmt.order_by(literal_column("_pos"))
+
+
+def page_statement(
+    scope: ReadScope, f: Filter, ids: Sequence[str] | None, window: Window, raw_json: bool
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of one page (``window.plain``: bare rows; else with the flags of
+    ``branch``) and its parameters. Keyed by ``repr(f)`` as ``scoped_filter`` is."""
+    key = (
+        scope,
+        repr(f),
+        None if ids is None else tuple(ids),
+        window.order,
+        window.from_end,
+        _shape(window.after),
+        _shape(window.before),
+        window.offset > 0,
+        raw_json,
+    )
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _build(scope, f, ids, window, raw_json)
+        _STATEMENTS[key] = stmt
+        if len(_STATEMENTS) > _CACHE_SIZE:
+            _STATEMENTS.popitem(last=False)
+    else:
+        _STATEMENTS.move_to_end(key)
+    params = {"_limit": window.limit + 1, **_parameters("_a", window.after)}
+    params.update(_parameters("_b", window.before))
+    if window.offset:
+        params["_offset"] = window.offset
+    return stmt, params
