@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Integer,
     Select,
     Text,
     bindparam,
@@ -160,8 +160,8 @@ def branch(
     ).select_from(one.outerjoin(page, true()))
 
 
-_LIMIT = bindparam("_limit", type_=Integer)
-_OFFSET = bindparam("_offset", type_=Integer)
+_LIMIT = bindparam("_limit", type_=BigInteger)
+_OFFSET = bindparam("_offset", type_=BigInteger)
 _STATEMENTS: OrderedDict[tuple[Any, ...], Select[Any]] = OrderedDict()
 
 
