@@ -147,21 +147,23 @@ async def publish_events(
         _check_draft(draft, channel, settings, path=path_of(index))
     publisher_id = principal.publisher_id
     publisher_name = principal.publisher_name
-    rows = [
-        {
-            "type": draft.type,
-            "channel_id": channel_id,
-            "workspace_id": channel["workspace_id"],
-            "subject_id": draft.subject_id,
-            "user_id": draft.user_id,
-            "parent_id": draft.parent_id,
-            "publisher_id": publisher_id,
-            "publisher_name": publisher_name,
-            "data": draft.data,
-            "meta": draft.meta,
-        }
-        for draft in drafts
-    ]
+    rows = event_writes.prepare(
+        [
+            {
+                "type": draft.type,
+                "channel_id": channel_id,
+                "workspace_id": channel["workspace_id"],
+                "subject_id": draft.subject_id,
+                "user_id": draft.user_id,
+                "parent_id": draft.parent_id,
+                "publisher_id": publisher_id,
+                "publisher_name": publisher_name,
+                "data": draft.data,
+                "meta": draft.meta,
+            }
+            for draft in drafts
+        ]
+    )
     prior_ids: list[str] | None = None
     stored: list[EventRow] = []
     async with db.transaction() as conn:
@@ -174,15 +176,17 @@ async def publish_events(
                 path=key_path,
             )
         if prior_ids is None:
-            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
-            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+            # Everything that need not see positions runs before the insert, which takes
+            # the position lock: the lock is held for that statement, staging and commit.
             if idempotency_key is not None:
                 await idempotency.remember(
                     conn,
                     principal=principal,
                     key=idempotency_key,
-                    event_ids=[r["id"] for r in stored],
+                    event_ids=[r["id"] for r in rows],
                 )
+            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
+            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
     if prior_ids is not None:
         return await _stored_before(db, principal, prior_ids, key_path)
     EVENTS_PUBLISHED.inc(len(stored))

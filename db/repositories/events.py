@@ -36,6 +36,7 @@ from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
 from db.query.order import order_clauses, reverse
 from db.query.scope import ReadScope, readable
+from db.repositories import event_counts
 from db.tables import events_view as events_table
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
@@ -255,7 +256,10 @@ async def related_pages(
 async def count(
     conn: ReadConn, *, scope: ReadScope, filter: Filter, ids: Sequence[str] | None
 ) -> int:
-    """COUNT(*) of readable events matching ``filter`` (no paging)."""
+    """Readable events matching ``filter`` (no paging): from the per-channel counters when
+    the filter is at most channel/workspace equality, else COUNT(*)."""
+    if ids is None and (counted := event_counts.counted(filter)) is not None:
+        return await event_counts.total(conn, scope=scope, **counted)
     stmt = select(func.count()).select_from(events_table).where(*_base(scope, filter, ids))
     return int((await conn.execute(stmt)).scalar_one())
 
