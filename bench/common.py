@@ -100,9 +100,10 @@ class Server:
 
 
 @contextmanager
-def serve(database: str, *, workers: int = 2) -> Iterator[Server]:
-    """``eventgraph serve --workers N`` on a free port, stopped (its whole group) on exit."""
-    port, token = free_port(), secrets.token_urlsafe(24)
+def serve(database: str, *, workers: int = 2, port: int | None = None) -> Iterator[Server]:
+    """``eventgraph serve --workers N`` on ``port`` (default: a free one), stopped (its
+    whole group) on exit."""
+    port, token = port or free_port(), secrets.token_urlsafe(24)
     env = {
         **os.environ,
         "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(database),
