@@ -93,9 +93,9 @@ class Server:
 
 
 @contextmanager
-def serve(database: str, *, workers: int = 2) -> Iterator[Server]:
-    """``eventgraph serve --workers N`` on a free port, stopped (its whole group) on exit;
-    its log is ``bench/results/serve.log``."""
+def serve(database: str, *, workers: int = 2, port: int | None = None) -> Iterator[Server]:
+    """``eventgraph serve --workers N`` on ``port`` (default: a free one), stopped (its
+    whole group) on exit; its log is ``bench/results/serve.log``."""
     token = secrets.token_urlsafe(24)
     env = {
         "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(database),
@@ -108,6 +108,7 @@ def serve(database: str, *, workers: int = 2) -> Iterator[Server]:
         log=RESULTS / "serve.log",
         args=["--workers", str(workers)],
         seconds=STARTUP_SECONDS,
+        port=port,
     ) as server:
         yield Server(pid=server.process.pid, url=server.base, token=token)
 

@@ -4,6 +4,7 @@ usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup
                            [--skip-postgraphile] [--ceiling-sql engine|hand] [--soak 300]
        python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
        python -m bench.run worst [...]      (the costliest requests: bench/worst_request.py)
+       python -m bench.run publish [...]    (publishing throughput: bench/publish.py)
 
 Full run: 1,000,000 events in database ``eventgraph_bench`` (seeded once, reused while
 fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py``
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, common, memory, queries, realtime, worst_request
+from bench import ceiling, common, memory, publish, queries, realtime, worst_request
 
 SMOKE_EVENTS = 50_000
 
@@ -49,6 +50,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["publish"]:
+        publish.main(sys.argv[2:])
+        return
     if sys.argv[1:2] == ["realtime"]:
         realtime.main(sys.argv[2:])
         return

@@ -68,10 +68,12 @@ class Launched:
                 self.process.wait()
 
 
-def start(env: Mapping[str, str], *, log: Path, args: Sequence[str] = ()) -> Launched:
-    """Starts ``eventgraph serve`` on a free port with ``env`` over this process's
-    environment; returns at once (``wait_ready`` waits)."""
-    port = free_port()
+def start(
+    env: Mapping[str, str], *, log: Path, args: Sequence[str] = (), port: int | None = None
+) -> Launched:
+    """Starts ``eventgraph serve`` on ``port`` (default: a free one) with ``env`` over this
+    process's environment; returns at once (``wait_ready`` waits)."""
+    port = port or free_port()
     environment = {**os.environ, "EVENTGRAPH_HOST": "127.0.0.1", **env}
     environment["EVENTGRAPH_PORT"] = str(port)
     with log.open("wb") as out:
@@ -93,9 +95,10 @@ def launched(
     args: Sequence[str] = (),
     ready_path: str = "/healthz",
     seconds: float = 120.0,
+    port: int | None = None,
 ) -> Iterator[Launched]:
     """A started and ready server for the block; stopped on exit."""
-    server = start(env, log=log, args=args)
+    server = start(env, log=log, args=args, port=port)
     try:
         server.wait_ready(path=ready_path, seconds=seconds)
         yield server

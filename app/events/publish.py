@@ -126,8 +126,53 @@ async def publish_events(
         raise Unauthenticated("publishing requires a token")
     if idempotency_key is not None:
         idempotency.check_key(idempotency_key, path=key_path)
-    async with db.read() as read_conn:
-        channel = await channel_repo.get_channel(read_conn, channel_id)
+
+    def path_of(index: int) -> str:
+        return path_prefix if single else f"{path_prefix}[{index}]"
+
+    prior_ids: list[str] | None = None
+    stored: list[EventRow] = []
+    async with db.transaction() as conn:
+        # Read on the writing connection: one pool checkout (and ping) per publish, not two.
+        channel = await channel_repo.get_channel(conn, channel_id)
+        rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
+        if idempotency_key is not None:
+            prior_ids = await idempotency.claim(
+                conn,
+                principal=principal,
+                key=idempotency_key,
+                digest=idempotency.request_hash(channel_id, drafts, single=single),
+                path=key_path,
+            )
+        if prior_ids is None:
+            # Everything that need not see positions runs before the insert, which takes
+            # the position lock: the lock is held for that statement, staging and commit.
+            if idempotency_key is not None:
+                await idempotency.remember(
+                    conn,
+                    principal=principal,
+                    key=idempotency_key,
+                    event_ids=[r["id"] for r in rows],
+                )
+            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
+            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+    if prior_ids is not None:
+        return await _stored_before(db, principal, prior_ids, key_path)
+    EVENTS_PUBLISHED.inc(len(stored))
+    await delivery.committed(stored, DeliveryKind.PUBLISHED)
+    return stored
+
+
+def _checked_rows(
+    principal: Principal,
+    settings: Settings,
+    channel_id: str,
+    channel: Mapping[str, Any] | None,
+    drafts: Sequence[EventDraft],
+    path_prefix: str,
+    path_of: Callable[[int], str],
+) -> list[dict[str, Any]]:
+    """The rows to insert, after every check of the channel, the token and the drafts."""
     if channel is None:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId")
     if not principal.can_publish(channel_id=channel_id, workspace_id=channel["workspace_id"]):
@@ -140,54 +185,27 @@ async def publish_events(
             path=path_prefix or None,
         )
 
-    def path_of(index: int) -> str:
-        return path_prefix if single else f"{path_prefix}[{index}]"
-
     for index, draft in enumerate(drafts):
         _check_draft(draft, channel, settings, path=path_of(index))
     publisher_id = principal.publisher_id
     publisher_name = principal.publisher_name
-    rows = [
-        {
-            "type": draft.type,
-            "channel_id": channel_id,
-            "workspace_id": channel["workspace_id"],
-            "subject_id": draft.subject_id,
-            "user_id": draft.user_id,
-            "parent_id": draft.parent_id,
-            "publisher_id": publisher_id,
-            "publisher_name": publisher_name,
-            "data": draft.data,
-            "meta": draft.meta,
-        }
-        for draft in drafts
-    ]
-    prior_ids: list[str] | None = None
-    stored: list[EventRow] = []
-    async with db.transaction() as conn:
-        if idempotency_key is not None:
-            prior_ids = await idempotency.claim(
-                conn,
-                principal=principal,
-                key=idempotency_key,
-                digest=idempotency.request_hash(channel_id, drafts, single=single),
-                path=key_path,
-            )
-        if prior_ids is None:
-            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
-            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
-            if idempotency_key is not None:
-                await idempotency.remember(
-                    conn,
-                    principal=principal,
-                    key=idempotency_key,
-                    event_ids=[r["id"] for r in stored],
-                )
-    if prior_ids is not None:
-        return await _stored_before(db, principal, prior_ids, key_path)
-    EVENTS_PUBLISHED.inc(len(stored))
-    await delivery.committed(stored, DeliveryKind.PUBLISHED)
-    return stored
+    return event_writes.prepare(
+        [
+            {
+                "type": draft.type,
+                "channel_id": channel_id,
+                "workspace_id": channel["workspace_id"],
+                "subject_id": draft.subject_id,
+                "user_id": draft.user_id,
+                "parent_id": draft.parent_id,
+                "publisher_id": publisher_id,
+                "publisher_name": publisher_name,
+                "data": draft.data,
+                "meta": draft.meta,
+            }
+            for draft in drafts
+        ]
+    )
 
 
 async def _store(

@@ -20,6 +20,7 @@ from db.database import ReadConn
 from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope, readable
+from db.repositories import event_counts
 from db.repositories.event_statements import GroupField as GroupField
 from db.repositories.event_statements import Window as Window
 from db.repositories.event_statements import base, branch, page_statement
@@ -106,7 +107,10 @@ async def related_pages(
 async def count(
     conn: ReadConn, *, scope: ReadScope, filter: Filter, ids: Sequence[str] | None
 ) -> int:
-    """COUNT(*) of readable events matching ``filter`` (no paging)."""
+    """Readable events matching ``filter`` (no paging): from the per-channel counters when
+    the filter is at most channel/workspace equality, else COUNT(*)."""
+    if ids is None and (counted := event_counts.counted(filter)) is not None:
+        return await event_counts.total(conn, scope=scope, **counted)
     stmt = select(func.count()).select_from(events_table).where(*base(scope, filter, ids))
     return int((await conn.execute(stmt)).scalar_one())
 

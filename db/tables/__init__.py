@@ -4,7 +4,7 @@ from sqlalchemy import Table, TableClause, column, table
 from sqlmodel import SQLModel
 
 from db.tables.channels import Channel
-from db.tables.events import Event, EventPosition
+from db.tables.events import Event, EventCount, EventPosition
 from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
 from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookOutboxEntry
@@ -19,6 +19,7 @@ channels_table = Channel.__table__  # type: ignore[attr-defined]
 workspaces_table = Workspace.__table__  # type: ignore[attr-defined]
 tokens_table = Token.__table__  # type: ignore[attr-defined]
 positions_table = EventPosition.__table__  # type: ignore[attr-defined]
+counts_table = EventCount.__table__  # type: ignore[attr-defined]
 idempotency_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
 deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
@@ -40,6 +41,7 @@ workspaces_view = _view(workspaces_table)
 __all__ = [
     "Channel",
     "Event",
+    "EventCount",
     "EventPosition",
     "IdempotencyKey",
     "Token",
@@ -50,6 +52,7 @@ __all__ = [
     "attempts_table",
     "channels_table",
     "channels_view",
+    "counts_table",
     "deliveries_table",
     "events_table",
     "events_view",

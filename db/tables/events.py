@@ -1,4 +1,5 @@
-"""Events, with a commit-ordered position ``seq`` and an index for every filter and order.
+"""Events, with a commit-ordered position ``seq``; docs/indexes.md says which filter or order
+needs which index (PostgreSQL-only ones are created by the migrations).
 
 ``seq`` is assigned while the publishing transaction holds the row lock of the
 ``event_positions`` counter (see ``db/repositories/events.py``), so positions become
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from db.types import CodePointText, JsonValue, UtcDateTime
@@ -38,9 +39,6 @@ class Event(SQLModel, table=True):
         Index("events_channel_id_seq_idx", "channel_id", "seq"),
         Index("events_channel_id_created_at_idx", "channel_id", "created_at", "id"),
         Index("events_workspace_id_created_at_idx", "workspace_id", "created_at", "id"),
-        Index("events_subject_id_created_at_idx", "subject_id", "created_at", "id"),
-        Index("events_user_id_created_at_idx", "user_id", "created_at", "id"),
-        Index("events_publisher_id_created_at_idx", "publisher_id", "created_at", "id"),
         *(Index(f"events_{name}_id_idx", name, "id") for name in ORDERABLE_COLUMNS),
     )
 
@@ -75,3 +73,19 @@ class EventPosition(SQLModel, table=True):
 
     id: int = Field(sa_column=Column(Integer, primary_key=True))
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class EventCount(SQLModel, table=True):
+    """How many events a (channel, workspace) holds; kept in the writing transactions
+    (docs/counters.md) so ``totalCount`` of a scope needs no scan."""
+
+    __tablename__ = "event_counts"
+    __table_args__ = (PrimaryKeyConstraint("channel_id", "workspace_id"),)
+
+    channel_id: str = Field(
+        sa_column=Column(CodePointText, ForeignKey("channels.id", ondelete="CASCADE"))
+    )
+    workspace_id: str = Field(
+        sa_column=Column(CodePointText, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    )
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -12,8 +12,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from db.migrate import downgrade, upgrade
 from db.tables import metadata
 
-# JSON containment indexes exist on PostgreSQL only (GIN); the tables do not declare them.
-POSTGRES_ONLY = {"events_data_gin_idx", "events_meta_gin_idx"}
+# Indexes on PostgreSQL only (GIN, trigram, NULLS FIRST); the tables do not declare them.
+POSTGRES_ONLY = {
+    "events_data_gin_idx",
+    "events_meta_gin_idx",
+    "events_type_trgm_idx",
+    "events_type_lower_trgm_idx",
+    *(
+        f"events_{column}_nulls_first_id_idx"
+        for column in ("type", "subject_id", "user_id", "parent_id", "publisher_id")
+    ),
+}
 
 
 async def _differences(url: str) -> list[Any]:
