@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
+from itertools import chain
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
@@ -185,9 +186,19 @@ class Hub:
         self, batch: Batch, subscribers: list[Subscriber], *, replayed: bool
     ) -> None:
         hits = await self._relation_hits(batch, subscribers)
+        # Subscribers whose filter names its channels are only offered those channels'
+        # events: per event, the filters evaluated are those of its channel and the rest.
+        anywhere: list[Subscriber] = []
+        by_channel: dict[str, list[Subscriber]] = {}
+        for subscriber in subscribers:
+            if subscriber.channels is None:
+                anywhere.append(subscriber)
+            else:
+                for channel in subscriber.channels:
+                    by_channel.setdefault(channel, []).append(subscriber)
         queued = 0
         for row, private in batch:
-            for subscriber in subscribers:
+            for subscriber in chain(by_channel.get(row["channel_id"], ()), anywhere):
                 if subscriber.accepts(row, private, hits):
                     queued += 1
                     if not subscriber.push(row, replayed):

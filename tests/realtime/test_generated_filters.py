@@ -19,7 +19,7 @@ from app.auth.principal import ADMIN, ANONYMOUS, Principal
 from app.errors import BadInput
 from app.realtime.streams import StreamEvent, open_stream
 from app.state import AppState
-from db.query.ast import Filter
+from db.query.ast import And, Compare, Filter, Not, Or
 from db.query.scope import ReadScope
 from tests.db.test_filter_differential import SCOPES, _setup, _sql, event_filters
 from tests.fixtures.app import Api
@@ -45,6 +45,26 @@ def _sample() -> list[tuple[Filter, ReadScope]]:
     return drawn
 
 
+def _channel_filters() -> list[tuple[Filter, ReadScope]]:
+    """The shapes the fan-out indexes by channel (``channelId`` eq / in, alone or in an
+    AND), and near misses it must not index (OR, NOT)."""
+    pub1, priv1, pub2 = (Compare("channel_id", "eq", c) for c in ("pub1", "priv1", "pub2"))
+    both = Compare("channel_id", "in", ("pub1", "pub2"))
+    typed = Compare("type", "neq", "zzz")
+    shapes: list[Filter] = [
+        pub1,
+        priv1,
+        both,
+        And((typed, pub2)),
+        And((both, pub1)),
+        And((pub1, pub2)),
+        Or((pub1, pub2)),
+        Not(pub1),
+        And((Not(both), typed)),
+    ]
+    return [(f, scope) for f in shapes for scope in (SCOPES[0], SCOPES[1], SCOPES[2])]
+
+
 def _principal(scope: ReadScope) -> Principal:
     if scope.admin:
         return ADMIN
@@ -57,7 +77,7 @@ def _principal(scope: ReadScope) -> Principal:
 
 async def test_generated_filters_deliver_exactly_the_query_engines_answer(api: Api) -> None:
     state: AppState = api.app.state.eventgraph
-    samples = _sample()
+    samples = _channel_filters() + _sample()
     async with AsyncExitStack() as stack:
         streams: list[tuple[Filter, ReadScope, AsyncIterator[StreamEvent]]] = []
         for f, scope in samples:
@@ -70,7 +90,7 @@ async def test_generated_filters_deliver_exactly_the_query_engines_answer(api: A
             except BadInput:  # over the filter limits: refused, as by queries
                 continue
             streams.append((f, scope, stream))
-        assert len(streams) >= SAMPLES // 2
+        assert len(streams) >= len(samples) // 2
         events = await _setup(state.db, 4)
         seq = {row["id"]: row["seq"] for row in events}
         await state.hub.published([])  # wake the tail (the rows went in without publish)
