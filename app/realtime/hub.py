@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
+from itertools import chain
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
@@ -185,9 +186,19 @@ class Hub:
         self, batch: Batch, subscribers: list[Subscriber], *, replayed: bool
     ) -> None:
         hits = await self._relation_hits(batch, subscribers)
+        # Subscribers whose filter names its channels are only offered those channels'
+        # events: per event, the filters evaluated are those of its channel and the rest.
+        anywhere: list[Subscriber] = []
+        by_channel: dict[str, list[Subscriber]] = {}
+        for subscriber in subscribers:
+            if subscriber.channels is None:
+                anywhere.append(subscriber)
+            else:
+                for channel in subscriber.channels:
+                    by_channel.setdefault(channel, []).append(subscriber)
         queued = 0
         for row, private in batch:
-            for subscriber in subscribers:
+            for subscriber in chain(by_channel.get(row["channel_id"], ()), anywhere):
                 if subscriber.accepts(row, private, hits):
                     queued += 1
                     if not subscriber.push(row, replayed):
@@ -217,25 +228,30 @@ class Hub:
     # -- credentials ----------------------------------------------------------------------
 
     async def _check_tokens(self) -> None:
-        """End the streams of tokens revoked or expired since they opened."""
         while True:
             await asyncio.sleep(self.settings.stream_auth_check_seconds)
-            token_ids = {s.token_id for s in self._subscribers if s.token_id is not None}
-            if not token_ids:
-                continue
             try:
-                async with self.db.read() as conn:
-                    live = await stream_repo.live_token_ids(
-                        conn, ids=sorted(token_ids), now=datetime.now(UTC)
-                    )
+                await self.check_tokens()
             except DatabaseUnavailable:  # logged where mapped; the next round checks again
                 continue
             except Exception:
                 logger.exception("token check failed; retrying")
-                continue
-            for subscriber in list(self._subscribers):
-                if subscriber.token_id is not None and subscriber.token_id not in live:
-                    subscriber.end(Unauthenticated("the token was revoked or has expired"))
+
+    async def check_tokens(self) -> None:
+        """End the streams of tokens revoked or expired since they opened (one round)."""
+        token_ids = {s.token_id for s in self._subscribers if s.token_id is not None}
+        if not token_ids:
+            return
+        async with self.db.read() as conn:
+            live = await stream_repo.live_token_ids(
+                conn, ids=sorted(token_ids), now=datetime.now(UTC)
+            )
+        dead = token_ids - live
+        # Only tokens that were asked about: a subscriber that registered during the query
+        # has a token this round did not look up, and is checked in the next one.
+        for subscriber in list(self._subscribers):
+            if subscriber.token_id in dead:
+                subscriber.end(Unauthenticated("the token was revoked or has expired"))
 
 
 def _split_privacy(rows: list[dict[str, object]]) -> Batch:

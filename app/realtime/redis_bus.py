@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from contextlib import suppress
 
@@ -23,6 +24,7 @@ from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
 logger = logging.getLogger("eventgraph.realtime.bus")
 
 MAX_BACKOFF_SECONDS = 5.0
+CLIENT_NAME = "eventgraph-bus"  # + "-<pid>", in Redis's CLIENT LIST
 
 
 class RedisBus:
@@ -42,6 +44,8 @@ class RedisBus:
             retry=Retry(NoBackoff(), 0),
             socket_connect_timeout=self._check * 5,
             health_check_interval=0,
+            # Operators (and the tests) can tell one process's bus connection apart.
+            client_name=f"{CLIENT_NAME}-{os.getpid()}",
         )
 
     @property

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from app.errors import EventgraphError
 from app.events.read import EventRow
-from db.query.ast import Filter
+from db.query.ast import And, Compare, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
 
@@ -32,6 +32,7 @@ class Subscriber:
     __slots__ = (
         "_queue",
         "_wake",
+        "channels",
         "ended",
         "filter",
         "key",
@@ -47,6 +48,7 @@ class Subscriber:
         self.scope = scope
         self.filter = filter
         self.key: FilterKey | None = (scope, repr(filter)) if relations_used(filter) else None
+        self.channels = required_channels(filter)
         self.token_id = token_id
         self.limit = limit
         self._queue: deque[tuple[EventRow, bool]] = deque()
@@ -95,3 +97,19 @@ class Subscriber:
                 return self._queue.popleft()
             self._wake.clear()
             await self._wake.wait()
+
+
+def required_channels(f: Filter) -> frozenset[str] | None:
+    """The channels an event must be in to match ``f``, when a top-level conjunct says so
+    (``channelId: {eq | in}``); None when any channel may match. Lets the fan-out skip
+    subscribers of other channels without evaluating their filters."""
+    if isinstance(f, Compare) and f.field == "channel_id":
+        if f.op == "eq" and isinstance(f.value, str):
+            return frozenset({f.value})
+        if f.op == "in" and isinstance(f.value, tuple):
+            return frozenset(v for v in f.value if isinstance(v, str))
+    if isinstance(f, And):
+        found = [c for c in map(required_channels, f.items) if c is not None]
+        if found:
+            return frozenset.intersection(*found)
+    return None

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from app.realtime.redis_bus import CLIENT_NAME as REDIS_CLIENT_NAME
+from db.notify import LISTENER_NAME
 from tests.fixtures.databases import PG_ADMIN_URL
 from tests.fixtures.servers import Server, redis_url
 from tests.realtime.client import (
@@ -135,23 +137,7 @@ async def test_a_lost_bus_connection_loses_nothing_and_is_reconnected(
     async with Subscription(a, {"f": {"channelId": {"eq": channel}}}) as sub:
         first = await publish(b, channel, *({"data": i} for i in range(5)))
         await sub.wait_for(5)
-        if backend == "redis":
-            killer = Redis.from_url(redis_url())
-            try:
-                assert await killer.client_kill_filter(_type="pubsub") >= 2
-            finally:
-                await killer.aclose()
-        else:
-            admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
-            try:
-                killed = await admin.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE application_name = 'eventgraph-listen' AND datname = $1",
-                    a.database_url.rsplit("/", 1)[1],
-                )
-            finally:
-                await admin.close()
-            assert killed == 2
+        assert await _kill_bus(backend, servers) >= 2
         second = await publish(b, channel, *({"data": i} for i in range(5, 10)))
         got = await sub.wait_for(10)
     assert [item["id"] for item in got] == [row["id"] for row in first + second]
@@ -162,6 +148,64 @@ async def test_a_lost_bus_connection_loses_nothing_and_is_reconnected(
     async with httpx.AsyncClient(timeout=10) as http:
         ready = (await http.get(f"{a.base}/readyz")).json()
     assert ready == {"status": "ok", "database": "ok", "broadcast": "ok"}
+
+
+async def _kill_bus(backend: str, servers: list[Server]) -> int:
+    """Kill the servers' bus connections (and only theirs); how many were killed."""
+    if backend == "redis":
+        names = {f"{REDIS_CLIENT_NAME}-{server.process.pid}" for server in servers}
+        killer = Redis.from_url(redis_url())
+        try:
+            ids = [c["id"] for c in await killer.client_list() if c.get("name") in names]
+            for client_id in ids:
+                await killer.client_kill_filter(_id=client_id)
+        finally:
+            await killer.aclose()
+        return len(ids)
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        killed: int = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1 AND datname = $2",
+            LISTENER_NAME,
+            servers[0].database_url.rsplit("/", 1)[1],
+        )
+    finally:
+        await admin.close()
+    return killed
+
+
+async def test_readyz_and_metrics_show_the_bus_down_until_it_reconnects(
+    servers: list[Server], request: pytest.FixtureRequest, dialect: str
+) -> None:
+    backend = "redis" if request.config.getoption("--broadcast") == "redis" else dialect
+    if backend == "sqlite":
+        pytest.skip("the in-process memory bus has no connection to lose")
+    a, _ = servers
+    reconnects = a.metric("eventgraph_bus_reconnects_total")
+    assert a.metric("eventgraph_bus_connected") == 1
+    ready_down: object = None
+    gauge_down = False
+    async with httpx.AsyncClient(timeout=10) as http:
+        # Kill the connection again and again (each reconnect is killed), until /readyz
+        # and /metrics have been seen to report it.
+        deadline = time.monotonic() + 60
+        while ready_down is None or not gauge_down:
+            assert time.monotonic() < deadline, ("bus never reported down", ready_down)
+            await _kill_bus(backend, [a])
+            response = await http.get(f"{a.base}/readyz")
+            if response.status_code == 503:
+                ready_down = response.json()
+            gauge_down = gauge_down or a.metric("eventgraph_bus_connected") == 0
+            await asyncio.sleep(0.05)
+        assert ready_down == {"status": "unavailable", "database": "ok", "broadcast": "unavailable"}
+        deadline = time.monotonic() + 30
+        while (response := await http.get(f"{a.base}/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, "the bus was not reconnected"
+            await asyncio.sleep(0.2)
+    assert response.json() == {"status": "ok", "database": "ok", "broadcast": "ok"}
+    assert a.metric("eventgraph_bus_connected") == 1
+    assert a.metric("eventgraph_bus_reconnects_total") > reconnects
 
 
 CLIENT = """

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.auth.principal import ADMIN, ANONYMOUS
+from app.auth.principal import ADMIN, ANONYMOUS, Principal
 from app.errors import BadInput, SlowConsumer
 from app.realtime.streams import StreamEvent, open_stream
 from app.state import AppState
-from db.query.ast import Compare
+from app.tokens.service import create_token
+from db.query.ast import TRUE, Compare
 from tests.fixtures.app import Api
 from tests.graphql.helpers import publish, seed_basic
 
@@ -80,3 +81,29 @@ async def test_slow_consumer_gets_the_resume_id(api: Api) -> None:
         with pytest.raises(SlowConsumer) as info:
             await _take(s, 10)
     assert info.value.resume_after == first.row["id"]
+
+
+async def test_a_token_check_in_flight_spares_a_subscriber_that_registers_meanwhile(
+    api: Api,
+) -> None:
+    """The token check queries the tokens it saw; a subscriber registered during that
+    query (its token not looked up) must not be taken for revoked. This race ended
+    subscriptions right after they opened."""
+    state = _state(api)
+    hub = state.hub
+    tokens = []
+    for name in ("first", "second"):
+        row, _ = await create_token(db=state.db, principal=ADMIN, name=name, kind="subscribe")
+        tokens.append(Principal(kind="subscribe", token_id=row["id"]))
+    first, _ = hub.register(scope=tokens[0].read_scope, filter=TRUE, token_id=tokens[0].token_id)
+    check = asyncio.create_task(hub.check_tokens())
+    await asyncio.sleep(0)  # the check has taken its token list and awaits the database
+    assert not check.done()
+    second, _ = hub.register(scope=tokens[1].read_scope, filter=TRUE, token_id=tokens[1].token_id)
+    try:
+        await check
+        assert first.ended is None
+        assert second.ended is None
+    finally:
+        hub.unregister(first)
+        hub.unregister(second)
