@@ -64,7 +64,7 @@ async def _ensure_empty(conn: AsyncConnection, *, replace: bool) -> None:
     if replace:
         # Tokens are kept; they only name channels inside JSON.
         if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE events, channels, workspaces"))
+            await conn.execute(text("TRUNCATE events, event_counts, channels, workspaces"))
         else:
             for table in ("events", "channels", "workspaces"):
                 await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
