@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -34,12 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from app.cli.launch import launched
 from bench.common import (
-    EVENTGRAPH,
     RESULTS,
-    _wait_healthy,
     fmt,
-    free_port,
     log,
     prepare_database,
     print_table,
@@ -196,9 +191,8 @@ ATTACKS = [
 
 @contextmanager
 def _server(database: str, code: str | None, budgets: bool) -> Iterator[tuple[str, str, int]]:
-    port, token = free_port(), "worst-request-bench-token"
+    token = "worst-request-bench-token"
     env = {
-        **os.environ,
         "EVENTGRAPH_DATABASE_URL": sqlalchemy_url(database),
         "EVENTGRAPH_ADMIN_TOKEN": token,
         "EVENTGRAPH_LOG_LEVEL": "WARNING",
@@ -209,26 +203,8 @@ def _server(database: str, code: str | None, budgets: bool) -> Iterator[tuple[st
         env["EVENTGRAPH_STATEMENT_TIMEOUT_MS"] = "0"
         env["EVENTGRAPH_MAX_REQUEST_COST"] = str(10**15)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "serve.log").open("w") as logfile:
-        process = subprocess.Popen(
-            [EVENTGRAPH, "serve", "--workers", "1", "--port", str(port)],
-            env=env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=code or None,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, process)
-            yield base, token, process.pid
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with launched(env, log=RESULTS / "serve.log", args=["--workers", "1"]) as server:
+        yield server.base, token, server.process.pid
 
 
 def _send(base: str, token: str, attack: Attack, timeout: float) -> tuple[str, int]:
