@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Text, bindparam, delete, insert, select, text, update
+from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from ulid import ULID
@@ -27,41 +27,28 @@ from db.types import UtcDateTime, to_millis
 
 _last_ulid = 0
 
-# Columns bound as text arrays (data and meta as JSON text).
-_TEXT = (
-    "id",
-    "type",
-    "channel_id",
-    "workspace_id",
-    "subject_id",
-    "user_id",
-    "parent_id",
-    "publisher_id",
-    "publisher_name",
-    "data",
-    "meta",
-)
+# Columns bound as text arrays: every stored column but the two the statement assigns
+# (data and meta travel as JSON text and are cast back).
+_TEXT = tuple(c.name for c in events_table.c if c.name not in ("seq", "created_at"))
+_JSON = {c.name for c in events_table.c if isinstance(c.type, JSON)}
+_COLUMNS = ", ".join(_TEXT)
+_PICKED = ", ".join(f"r.{c}::jsonb" if c in _JSON else f"r.{c}" for c in _TEXT)
 # One statement on PostgreSQL: reserve positions (taking the lock) and insert the rows
 # from arrays; the counters' trigger runs at its end, after the lock (docs/counters.md).
 _INSERT_PG = text(
-    """
+    f"""
 WITH pos AS (
     UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq
 ), r AS (
-    SELECT * FROM unnest(:id, :type, :channel_id, :workspace_id, :subject_id, :user_id,
-        :parent_id, :publisher_id, :publisher_name, :data, :meta) WITH ORDINALITY
-        AS r(id, type, channel_id, workspace_id, subject_id, user_id, parent_id,
-            publisher_id, publisher_name, data, meta, ord)
+    SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}) WITH ORDINALITY
+        AS r({_COLUMNS}, ord)
 ), ins AS (
-    INSERT INTO events (id, type, channel_id, workspace_id, subject_id, user_id, parent_id,
-        publisher_id, publisher_name, data, meta, seq, created_at)
-    SELECT r.id, r.type, r.channel_id, r.workspace_id, r.subject_id, r.user_id, r.parent_id,
-        r.publisher_id, r.publisher_name, r.data::jsonb, r.meta::jsonb,
-        pos.last_seq - :n + r.ord, :created_at
+    INSERT INTO events ({_COLUMNS}, seq, created_at)
+    SELECT {_PICKED}, pos.last_seq - :n + r.ord, :created_at
     FROM pos, r
 )
 SELECT last_seq FROM pos
-"""
+"""  # noqa: S608 - column names from the table definition
 ).bindparams(
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
