@@ -19,7 +19,6 @@ from db.query.limits import FilterLimitError, check_limits
 from db.query.order import UnknownOrderFieldError
 from db.query.scope import ReadScope
 from db.repositories import events as repo
-from db.repositories import listing
 
 EventRow = Mapping[str, Any]
 """A row of ``events`` as a mapping with snake_case column keys (``created_at`` is an aware
@@ -90,7 +89,7 @@ class EventPage:
 
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
-Relation = Literal["parent", "channel", "workspace"]
+Relation = repo.Relation
 MAX_IDS = 100
 
 
@@ -179,47 +178,30 @@ async def list_events(
     cut from, never fewer than it shows, whatever is published or deleted meanwhile.
     ``related`` also reads the readable targets of those to-one relations of the page's
     rows (``EventPage.related``; what ``get_events`` / ``get_channels`` /
-    ``get_workspaces`` return) on the same connection: one statement per relation.
+    ``get_workspaces`` return), joined in the page statement.
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
     plan = _plan(query, page, max_page_size, offset)
 
-    async def read(conn: ReadConn) -> tuple[repo.RowsPage, int | None, dict[str, Any]]:
+    async def read(conn: ReadConn) -> tuple[repo.RowsPage, int | None]:
         found = await repo.page(
             conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window,
-            raw_json=raw_json,
+            raw_json=raw_json, related=related,
         )  # fmt: skip
         total = None
         if with_total:
             total = await repo.count(conn, scope=scope, filter=query.filter, ids=query.ids)
-        return found, total, await _related(conn, scope, found.rows, related)
+        return found, total
 
     try:
-        found, total, targets = await db.run_read(read, snapshot=with_total)
+        found, total = await db.run_read(read, snapshot=with_total)
     except (UnsupportedFilterError, UnknownOrderFieldError) as exc:
         raise _bad_filter(exc) from exc
     result = _event_page(found, plan)
     result.total = total
-    result.related = targets
+    result.related = found.related
     return result
-
-
-async def _related(
-    conn: ReadConn, scope: ReadScope, rows: Sequence[EventRow], relations: frozenset[Relation]
-) -> dict[str, dict[str, EventRow]]:
-    found: dict[str, dict[str, EventRow]] = {}
-    for relation in sorted(relations):
-        column = f"{relation}_id"
-        keys = sorted({row[column] for row in rows if row[column] is not None})
-        if not keys:
-            found[relation] = {}
-        elif relation == "parent":
-            found[relation] = dict(await repo.get_many(conn, scope=scope, ids=keys))
-        else:
-            targets = await listing.get_many(conn, entity=relation, scope=scope, ids=keys)
-            found[relation] = dict(targets)
-    return found
 
 
 async def get_events(*, db: Database, scope: ReadScope, ids: Sequence[str]) -> dict[str, EventRow]:

@@ -11,15 +11,17 @@ freshly built tree on every request.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    FromClause,
     Select,
     Text,
+    and_,
     bindparam,
     cast,
     false,
@@ -34,10 +36,23 @@ from db.query.ast import Filter, OrderKey
 from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
 from db.query.order import order_clauses, reverse
-from db.query.scope import ReadScope, readable
+from db.query.scope import ReadScope, channel_readable, readable, workspace_readable
+from db.tables import channels_view, workspaces_view
 from db.tables import events_view as events_table
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
+Relation = Literal["parent", "channel", "workspace"]
+# A relation's target rows, the page column that points at them, and who may read them:
+# the same predicates as the batched lookups (``get_many``), so a joined target the
+# caller cannot read comes back as NULLs, exactly like a target the lookup leaves out.
+_TARGETS: dict[Relation, tuple[FromClause, str, Callable[..., ColumnElement[bool]]]] = {
+    "parent": (events_table, "parent_id", readable),
+    "channel": (channels_view, "channel_id", channel_readable),
+    "workspace": (workspaces_view, "workspace_id", workspace_readable),
+}
+TARGET_COLUMNS: dict[Relation, list[str]] = {
+    relation: [c.name for c in view.c] for relation, (view, _, _) in _TARGETS.items()
+}
 _JSON_COLUMNS = frozenset({"data", "meta"})
 _CACHE_SIZE = 1024
 
@@ -103,6 +118,26 @@ def columns(raw_json: bool) -> list[ColumnElement[Any]]:
     return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in e.c]
 
 
+def related_label(relation: Relation, column: str) -> str:
+    """The page column holding ``column`` of the ``relation`` target joined to each row."""
+    return f"{relation}__{column}"
+
+
+def _joined(
+    scope: ReadScope, related: Sequence[Relation]
+) -> tuple[FromClause, list[ColumnElement[Any]]]:
+    """``events`` LEFT JOINed to each readable relation target, and the targets' columns."""
+    source: FromClause = events_table
+    selected: list[ColumnElement[Any]] = []
+    for relation in related:
+        view, key, rule = _TARGETS[relation]
+        target = view.alias(f"rel_{relation}")
+        on = and_(target.c.id == events_table.c[key], rule(scope, target))
+        source = source.outerjoin(target, on)
+        selected += [c.label(related_label(relation, c.name)) for c in target.c]
+    return source, selected
+
+
 def branch(
     scope: ReadScope,
     f: Filter,
@@ -113,10 +148,12 @@ def branch(
     raw_json: bool = False,
     limit: int | ColumnElement[int] | None = None,
     offset: int | ColumnElement[int] | None = None,
+    related: Sequence[Relation] = (),
 ) -> Select[Any]:
     """The page with ``_prev``/``_next`` flags computed over a one-row relation LEFT JOINed
     to it, so they are known even when the page is empty. ``limit``/``offset`` default to
-    the window's (``limit + 1`` rows: one more says there is a next page)."""
+    the window's (``limit + 1`` rows: one more says there is a next page). ``related``
+    targets come as extra columns (``related_label``)."""
     e = events_table
     where = base(scope, f, ids, group)
     order = window.order
@@ -128,8 +165,10 @@ def branch(
         conditions.append(seek(reverse(order), window.before, e))
     terms = order_clauses(scan, e)
     position = func.row_number().over(order_by=terms).label("_pos")
+    source, targets = _joined(scope, related)
     page = (
-        select(*columns(raw_json), position)
+        select(*columns(raw_json), *targets, position)
+        .select_from(source)
         .where(*conditions)
         .order_by(*terms)
         .limit(window.limit + 1 if limit is None else limit)
@@ -150,7 +189,10 @@ def branch(
     one = select(literal(1).label("one")).subquery("one")
     # Columns named as text (with their types for result processing): going through
     # ``page.c`` would build a proxy per column on every request.
-    named = [literal_column(f"page.{c.name}", c.type).label(c.name) for c in columns(raw_json)]
+    named = [
+        literal_column(f"page.{c.name}", c.type).label(c.name)
+        for c in [*columns(raw_json), *targets]
+    ]
     return select(
         literal(number).label("_branch"),
         prev.label("_prev"),
@@ -185,13 +227,20 @@ def _shape(values: Values | None) -> tuple[bool, ...] | None:
 
 
 def _build(
-    scope: ReadScope, f: Filter, ids: Sequence[str] | None, window: Window, raw_json: bool
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+    raw_json: bool,
+    related: tuple[Relation, ...],
 ) -> Select[Any]:
     e = events_table
     if window.plain:
         scan = reverse(window.order) if window.from_end else window.order
+        source, targets = _joined(scope, related)
         return (
-            select(*columns(raw_json))
+            select(*columns(raw_json), *targets)
+            .select_from(source)
             .where(*base(scope, f, ids))
             .order_by(*order_clauses(scan, e))
             .limit(_LIMIT)
@@ -205,16 +254,24 @@ def _build(
         offset=window.offset,
     )
     offset = _OFFSET if window.offset else None
-    stmt = branch(scope, f, ids, template, 0, raw_json=raw_json, limit=_LIMIT, offset=offset)
+    stmt = branch(
+        scope, f, ids, template, 0, raw_json=raw_json, limit=_LIMIT, offset=offset, related=related
+    )
     # ORDER BY the output column: no wrapping subquery whose columns would need proxying.
     return stmt.order_by(literal_column("_pos"))
 
 
 def page_statement(
-    scope: ReadScope, f: Filter, ids: Sequence[str] | None, window: Window, raw_json: bool
+    scope: ReadScope,
+    f: Filter,
+    ids: Sequence[str] | None,
+    window: Window,
+    raw_json: bool,
+    related: tuple[Relation, ...] = (),
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of one page (``window.plain``: bare rows; else with the flags of
-    ``branch``) and its parameters. Keyed by ``repr(f)`` as ``scoped_filter`` is."""
+    ``branch``), with the ``related`` targets joined, and its parameters. Keyed by
+    ``repr(f)`` as ``scoped_filter`` is."""
     key = (
         scope,
         repr(f),
@@ -225,10 +282,11 @@ def page_statement(
         _shape(window.before),
         window.offset > 0,
         raw_json,
+        related,
     )
     stmt = _STATEMENTS.get(key)
     if stmt is None:
-        stmt = _build(scope, f, ids, window, raw_json)
+        stmt = _build(scope, f, ids, window, raw_json, related)
         _STATEMENTS[key] = stmt
         if len(_STATEMENTS) > _CACHE_SIZE:
             _STATEMENTS.popitem(last=False)

@@ -10,8 +10,8 @@ Workspace.events) are one such branch per key, glued with UNION ALL, each branch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, union_all
@@ -21,13 +21,21 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope, readable
 from db.repositories import event_counts
+from db.repositories.event_statements import (
+    TARGET_COLUMNS,
+    base,
+    branch,
+    page_statement,
+    related_label,
+)
 from db.repositories.event_statements import GroupField as GroupField
+from db.repositories.event_statements import Relation as Relation
 from db.repositories.event_statements import Window as Window
-from db.repositories.event_statements import base, branch, page_statement
 from db.repositories.event_statements import scoped_filter as scoped_filter
 from db.tables import events_view as events_table
 
 Row = dict[str, Any]
+Target = Mapping[str, Any]
 # SQLite caps compound SELECTs at 500 terms; stay well below.
 MAX_BRANCHES = 200
 
@@ -37,6 +45,23 @@ class RowsPage:
     rows: list[Row]
     has_next_page: bool
     has_previous_page: bool
+    related: dict[str, dict[str, Target]] = field(default_factory=dict)
+    """Relation → readable target rows by id (``page(related=...)``)."""
+
+
+def _targets(rows: Sequence[Any], related: tuple[Relation, ...]) -> dict[str, dict[str, Target]]:
+    """The joined target columns of each row, gathered per relation and target id."""
+    found: dict[str, dict[str, Target]] = {}
+    for relation in related:
+        targets: dict[str, Target] = {}
+        labels = [(name, related_label(relation, name)) for name in TARGET_COLUMNS[relation]]
+        key = related_label(relation, "id")
+        for row in rows:
+            target_id = row[key]
+            if target_id is not None and target_id not in targets:
+                targets[target_id] = {name: row[label] for name, label in labels}
+        found[relation] = targets
+    return found
 
 
 def _split(rows: Sequence[Any], window: Window) -> RowsPage:
@@ -60,19 +85,29 @@ async def page(
     ids: Sequence[str] | None,
     window: Window,
     raw_json: bool = False,
+    related: frozenset[Relation] = frozenset(),
 ) -> RowsPage:
-    """One page of readable events matching ``filter`` in ``window``."""
-    stmt, params = page_statement(scope, filter, ids, window, raw_json)
+    """One page of readable events matching ``filter`` in ``window``, with the readable
+    targets of the ``related`` to-one relations of its rows (joined in the same statement)."""
+    joined = tuple(sorted(related))
+    stmt, params = page_statement(scope, filter, ids, window, raw_json, joined)
     rows: list[Any] = list((await conn.execute(stmt, params)).mappings().all())
     if not window.plain:
-        return _split(rows, window)
-    # A bare index scan with a LIMIT: only the extra row says there is more.
-    overflow = len(rows) > window.limit
-    del rows[window.limit :]
-    if window.from_end:
-        rows.reverse()
-        return RowsPage(rows, has_next_page=False, has_previous_page=overflow)
-    return RowsPage(rows, has_next_page=overflow, has_previous_page=False)
+        found = _split(rows, window)
+    else:
+        # A bare index scan with a LIMIT: only the extra row says there is more.
+        overflow = len(rows) > window.limit
+        del rows[window.limit :]
+        if window.from_end:
+            rows.reverse()
+        found = RowsPage(
+            rows,
+            has_next_page=overflow and not window.from_end,
+            has_previous_page=overflow and window.from_end,
+        )
+    if joined:
+        found.related = _targets(found.rows, joined)
+    return found
 
 
 async def related_pages(
