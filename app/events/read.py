@@ -90,6 +90,8 @@ class EventPage:
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
 Relation = repo.Relation
+Related = repo.Related
+related_columns = repo.related_columns
 MAX_IDS = 100
 
 
@@ -167,7 +169,7 @@ async def list_events(
     offset: int = 0,
     raw_json: bool = False,
     with_total: bool = False,
-    related: frozenset[Relation] = frozenset(),
+    related: Related = (),
 ) -> EventPage:
     """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
 
@@ -176,9 +178,10 @@ async def list_events(
     ``with_total`` also counts every matching readable event (``EventPage.total``), read
     from the same snapshot as the page: the total counts exactly the events the page was
     cut from, never fewer than it shows, whatever is published or deleted meanwhile.
-    ``related`` also reads the readable targets of those to-one relations of the page's
-    rows (``EventPage.related``; what ``get_events`` / ``get_channels`` /
-    ``get_workspaces`` return), joined in the page statement.
+    ``related`` (``related_columns``) also reads the given columns of the readable
+    targets of those to-one relations of the page's rows (``EventPage.related``; the
+    targets ``get_events`` / ``get_channels`` / ``get_workspaces`` return), joined in the
+    page statement.
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """

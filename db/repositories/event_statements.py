@@ -50,9 +50,17 @@ _TARGETS: dict[Relation, tuple[FromClause, str, Callable[..., ColumnElement[bool
     "channel": (channels_view, "channel_id", channel_readable),
     "workspace": (workspaces_view, "workspace_id", workspace_readable),
 }
-TARGET_COLUMNS: dict[Relation, list[str]] = {
-    relation: [c.name for c in view.c] for relation, (view, _, _) in _TARGETS.items()
-}
+Related = tuple[tuple[Relation, tuple[str, ...]], ...]
+"""To-one relations to join to a page, each with the target columns to read ("id" first)."""
+
+
+def related_columns(wanted: dict[Relation, set[str]]) -> Related:
+    """The canonical (sorted, "id" first) form of relation → wanted target columns."""
+    return tuple(
+        (relation, ("id", *sorted(wanted[relation] - {"id"}))) for relation in sorted(wanted)
+    )
+
+
 _JSON_COLUMNS = frozenset({"data", "meta"})
 _CACHE_SIZE = 1024
 
@@ -123,18 +131,16 @@ def related_label(relation: Relation, column: str) -> str:
     return f"{relation}__{column}"
 
 
-def _joined(
-    scope: ReadScope, related: Sequence[Relation]
-) -> tuple[FromClause, list[ColumnElement[Any]]]:
-    """``events`` LEFT JOINed to each readable relation target, and the targets' columns."""
+def _joined(scope: ReadScope, related: Related) -> tuple[FromClause, list[ColumnElement[Any]]]:
+    """``events`` LEFT JOINed to each readable relation target, and the wanted columns."""
     source: FromClause = events_table
     selected: list[ColumnElement[Any]] = []
-    for relation in related:
+    for relation, names in related:
         view, key, rule = _TARGETS[relation]
         target = view.alias(f"rel_{relation}")
         on = and_(target.c.id == events_table.c[key], rule(scope, target))
         source = source.outerjoin(target, on)
-        selected += [c.label(related_label(relation, c.name)) for c in target.c]
+        selected += [target.c[name].label(related_label(relation, name)) for name in names]
     return source, selected
 
 
@@ -148,7 +154,7 @@ def branch(
     raw_json: bool = False,
     limit: int | ColumnElement[int] | None = None,
     offset: int | ColumnElement[int] | None = None,
-    related: Sequence[Relation] = (),
+    related: Related = (),
 ) -> Select[Any]:
     """The page with ``_prev``/``_next`` flags computed over a one-row relation LEFT JOINed
     to it, so they are known even when the page is empty. ``limit``/``offset`` default to
@@ -232,7 +238,7 @@ def _build(
     ids: Sequence[str] | None,
     window: Window,
     raw_json: bool,
-    related: tuple[Relation, ...],
+    related: Related,
 ) -> Select[Any]:
     e = events_table
     if window.plain:
@@ -267,7 +273,7 @@ def page_statement(
     ids: Sequence[str] | None,
     window: Window,
     raw_json: bool,
-    related: tuple[Relation, ...] = (),
+    related: Related = (),
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of one page (``window.plain``: bare rows; else with the flags of
     ``branch``), with the ``related`` targets joined, and its parameters. Keyed by

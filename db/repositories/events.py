@@ -21,16 +21,17 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope, readable
 from db.repositories import event_counts
+from db.repositories.event_statements import GroupField as GroupField
+from db.repositories.event_statements import Related as Related
+from db.repositories.event_statements import Relation as Relation
+from db.repositories.event_statements import Window as Window
 from db.repositories.event_statements import (
-    TARGET_COLUMNS,
     base,
     branch,
     page_statement,
     related_label,
 )
-from db.repositories.event_statements import GroupField as GroupField
-from db.repositories.event_statements import Relation as Relation
-from db.repositories.event_statements import Window as Window
+from db.repositories.event_statements import related_columns as related_columns
 from db.repositories.event_statements import scoped_filter as scoped_filter
 from db.tables import events_view as events_table
 
@@ -49,12 +50,12 @@ class RowsPage:
     """Relation → readable target rows by id (``page(related=...)``)."""
 
 
-def _targets(rows: Sequence[Any], related: tuple[Relation, ...]) -> dict[str, dict[str, Target]]:
+def _targets(rows: Sequence[Any], related: Related) -> dict[str, dict[str, Target]]:
     """The joined target columns of each row, gathered per relation and target id."""
     found: dict[str, dict[str, Target]] = {}
-    for relation in related:
+    for relation, names in related:
         targets: dict[str, Target] = {}
-        labels = [(name, related_label(relation, name)) for name in TARGET_COLUMNS[relation]]
+        labels = [(name, related_label(relation, name)) for name in names]
         key = related_label(relation, "id")
         for row in rows:
             target_id = row[key]
@@ -85,12 +86,12 @@ async def page(
     ids: Sequence[str] | None,
     window: Window,
     raw_json: bool = False,
-    related: frozenset[Relation] = frozenset(),
+    related: Related = (),
 ) -> RowsPage:
-    """One page of readable events matching ``filter`` in ``window``, with the readable
-    targets of the ``related`` to-one relations of its rows (joined in the same statement)."""
-    joined = tuple(sorted(related))
-    stmt, params = page_statement(scope, filter, ids, window, raw_json, joined)
+    """One page of readable events matching ``filter`` in ``window``, with the wanted
+    columns of the readable targets of the ``related`` to-one relations of its rows
+    (joined in the same statement)."""
+    stmt, params = page_statement(scope, filter, ids, window, raw_json, related)
     rows: list[Any] = list((await conn.execute(stmt, params)).mappings().all())
     if not window.plain:
         found = _split(rows, window)
@@ -105,8 +106,8 @@ async def page(
             has_next_page=overflow and not window.from_end,
             has_previous_page=overflow and window.from_end,
         )
-    if joined:
-        found.related = _targets(found.rows, joined)
+    if related:
+        found.related = _targets(found.rows, related)
     return found
 
 

@@ -22,6 +22,7 @@ from graphql import (
     SelectionSetNode,
 )
 
+from app.events.read import Related, related_columns
 from graphql_schema.fast_path.fields import (
     ENABLED,
     GUARDED,
@@ -61,10 +62,6 @@ class NodePlan:
 
     fields: tuple[Column | RelationPlan, ...]
 
-    @property
-    def relations(self) -> frozenset[Relation]:
-        return frozenset(f.relation for f in self.fields if isinstance(f, RelationPlan))
-
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -83,18 +80,12 @@ class ConnectionPlan:
     field_node: FieldNode
     field_def: GraphQLField
     parts: tuple[Part, ...]
+    relations: Related
+    """The relations the nodes select, with the target columns they render."""
 
     @property
     def wants_count(self) -> bool:
         return any(part.kind == "totalCount" for part in self.parts)
-
-    @property
-    def relations(self) -> frozenset[Relation]:
-        found: frozenset[Relation] = frozenset()
-        for part in self.parts:
-            if part.node is not None:
-                found |= part.node.relations
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +179,16 @@ def _part(node: FieldNode) -> Part:
     raise _NotServed
 
 
+def _relations(parts: tuple[Part, ...]) -> Related:
+    wanted: dict[Relation, set[str]] = {}
+    for part in parts:
+        for field in part.node.fields if part.node is not None else ():
+            if isinstance(field, RelationPlan):
+                keys = {c.key for c in field.columns if c.kind != "typename"}
+                wanted.setdefault(field.relation, set()).update(keys)
+    return related_columns(wanted)
+
+
 def compile_plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> Plan | None:
@@ -217,7 +218,8 @@ def compile_plan(
             if node.name.value != "events":
                 return None
             parts = tuple(_part(sub) for sub in _fields(node.selection_set, "EventConnection"))
-            roots.append(ConnectionPlan(_alias(node), node, query_type.fields["events"], parts))
+            field = query_type.fields["events"]
+            roots.append(ConnectionPlan(_alias(node), node, field, parts, _relations(parts)))
     except _NotServed:
         return None
     name = operation.name.value if operation.name else None
