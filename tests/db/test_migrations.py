@@ -18,10 +18,7 @@ POSTGRES_ONLY = {
     "events_meta_gin_idx",
     "events_type_trgm_idx",
     "events_type_lower_trgm_idx",
-    *(
-        f"events_{column}_nulls_first_id_idx"
-        for column in ("type", "subject_id", "user_id", "parent_id", "publisher_id")
-    ),
+    "events_user_id_nulls_first_id_idx",
 }
 
 
