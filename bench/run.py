@@ -1,7 +1,8 @@
 """GraphQL Q1-Q6: Eventgraph next to PostGraphile 5 in the same run, and the asyncpg ceiling.
 
 usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup 5]
-                           [--skip-postgraphile] [--ceiling-sql engine|hand] [--soak 300]
+                           [--skip-postgraphile] [--interleave] [--ceiling-sql engine|hand]
+                           [--soak 300]
        python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
        python -m bench.run worst [...]      (the costliest requests: bench/worst_request.py)
        python -m bench.run publish [...]    (publishing throughput: bench/publish.py)
@@ -9,7 +10,8 @@ usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup
 Full run: 1,000,000 events in database ``eventgraph_bench`` (seeded once, reused while
 fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py``
 (16 connections, 2 threads, 5 s warm-up, 20 s measured), then ``postgraphile.sh`` on its own
-``anchor_perf`` database, then every query's SQL through plain asyncpg. ``--smoke``:
+``anchor_perf`` database (``--interleave``: query by query, each right after Eventgraph's),
+then every query's SQL through plain asyncpg. ``--smoke``:
 50,000 events in ``eventgraph_bench_smoke``, 2 s runs, no PostGraphile (installing Node and
 seeding a million rows does not fit a CI budget); it proves the whole path works.
 Writes ``bench/results/latest.json`` (or ``smoke.json``) and prints one table, then the
@@ -43,6 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=None, help="warm-up wrk seconds")
     parser.add_argument("--events", type=int, default=None, help="dataset size")
     parser.add_argument("--skip-postgraphile", action="store_true")
+    parser.add_argument(
+        "--interleave", action="store_true", help="each query on both servers before the next"
+    )
     parser.add_argument("--ceiling-seconds", type=float, default=None)
     parser.add_argument("--ceiling-sql", choices=["engine", "hand"], default="engine")
     parser.add_argument("--soak", type=int, default=0, help="seconds of Q1-Q6 in turns (RSS)")
@@ -75,39 +80,32 @@ def main() -> None:
     common.prepare_database(database, events)
 
     work = Path(tempfile.mkdtemp(prefix="eventgraph-bench-"))
+    with_anchor = not smoke and not args.skip_postgraphile
+    eventgraph: dict[str, Any] = {}
+    anchor: dict[str, Any] = {}
+    eg_rss: list[memory.RssSampler] = []
+    pg_rss: list[memory.RssSampler] = []
     with common.serve(database) as server:
         graphql_url = f"{server.url}/graphql"
         bodies = queries.bodies(graphql_url, server.token)
         queries.write_bodies(work / "queries", bodies)
         common.log(f"Eventgraph (serve --workers 2, pid {server.pid}) on {events:,} events")
-        eg_rss = memory.RssSampler(server.pid)
-        eg_rss.start()
-        common.run_wrk_bench(
-            url=graphql_url, pid=server.pid, queries_dir=work / "queries", queries=names,
-            duration=duration, warmup=warmup, out=work / "eventgraph.json",
-            token=server.token, label="eventgraph",
-        )  # fmt: skip
-        eg_rss.stop()
+        # --interleave: one query at a time, Eventgraph then PostGraphile, because the
+        # machine's state (other load, clock) drifts over minutes; else all of each side.
+        for group in [[name] for name in names] if args.interleave else [names]:
+            out = work / f"eventgraph-{'-'.join(group)}.json"
+            eg_rss.append(memory.RssSampler(server.pid))
+            eg_rss[-1].start()
+            common.run_wrk_bench(
+                url=graphql_url, pid=server.pid, queries_dir=work / "queries", queries=group,
+                duration=duration, warmup=warmup, out=out, token=server.token,
+                label="eventgraph",
+            )  # fmt: skip
+            eg_rss[-1].stop()
+            eventgraph.update(json.loads(out.read_text()))
+            if with_anchor:
+                anchor.update(_postgraphile(group, duration, warmup, work, pg_rss))
         soak = _soak(graphql_url, server, work / "queries", names, args.soak) if args.soak else []
-    eventgraph = json.loads((work / "eventgraph.json").read_text())
-
-    anchor: dict[str, Any] = {}
-    pg_rss: memory.RssSampler | None = None
-    if not smoke and not args.skip_postgraphile:
-        common.log("PostGraphile 5 (reference) ...")
-        script = subprocess.Popen(
-            [
-                str(common.PERF / "postgraphile.sh"), "--queries", ",".join(names),
-                "--duration", str(duration), "--warmup", str(warmup),
-                "--json", str(work / "postgraphile.json"),
-            ],
-        )  # fmt: skip
-        pg_rss = memory.RssSampler(script.pid, keep=lambda command: "server.mjs" in command)
-        pg_rss.start()
-        if script.wait() != 0:
-            raise SystemExit(f"postgraphile.sh failed ({script.returncode})")
-        pg_rss.stop()
-        anchor = json.loads((work / "postgraphile.json").read_text())
 
     common.log(f"asyncpg ceiling ({args.ceiling_sql} SQL, 16 tasks) ...")
     ceilings, sql_used = asyncio.run(
@@ -121,8 +119,8 @@ def main() -> None:
         "warmup_s": warmup,
         "ceiling_sql": sql_used,
         "peak_rss_mib": {
-            "eventgraph": eg_rss.peak_mib(),
-            "postgraphile": pg_rss.peak_mib() if pg_rss else None,
+            "eventgraph": _peak(eg_rss),
+            "postgraphile": _peak(pg_rss),
         },
         "soak_rss_mib": soak,
         "queries": {
@@ -141,6 +139,32 @@ def main() -> None:
     common.log(f"wrote {out} in {time.monotonic() - started:.0f} s")
     if smoke:
         _assert_smoke(report)
+
+
+def _peak(samplers: list[memory.RssSampler]) -> float | None:
+    peaks = [peak for sampler in samplers if (peak := sampler.peak_mib()) is not None]
+    return max(peaks) if peaks else None
+
+
+def _postgraphile(
+    names: list[str], duration: int, warmup: int, work: Path, samplers: list[memory.RssSampler]
+) -> dict[str, Any]:
+    """``names`` through ``../shared/perf/postgraphile.sh`` (it starts and stops its server)."""
+    out = work / f"postgraphile-{'-'.join(names)}.json"
+    script = subprocess.Popen(
+        [
+            str(common.PERF / "postgraphile.sh"), "--queries", ",".join(names),
+            "--duration", str(duration), "--warmup", str(warmup), "--json", str(out),
+        ],
+    )  # fmt: skip
+    rss = memory.RssSampler(script.pid, keep=lambda command: "server.mjs" in command)
+    samplers.append(rss)
+    rss.start()
+    if script.wait() != 0:
+        raise SystemExit(f"postgraphile.sh failed ({script.returncode})")
+    rss.stop()
+    found: dict[str, Any] = json.loads(out.read_text())
+    return found
 
 
 async def _ceilings(
