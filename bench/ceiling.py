@@ -4,7 +4,7 @@ By default the statements are the ones the engine really sends for each GraphQL 
 the app runs in-process once per query and every statement that reaches the driver is
 captured (SQLAlchemy's ``before_cursor_execute``, with its bound parameters). They are then
 replayed with plain asyncpg, one "query" being all of its statements in order (Q5 = page +
-count, Q6 = page + parents + channels). ``--ceiling-sql hand`` uses the hand-written SQL of
+count; Q6's parents and channels are joined into its page). ``--ceiling-sql hand`` uses the hand-written SQL of
 ``bench/queries.py`` instead.
 """
 
@@ -39,7 +39,14 @@ async def capture_engine_sql(
         if "events" in statement or "channels" in statement:
             captured.append((statement, list(parameters or ())))
 
-    settings = Settings(database_url=database_url, admin_token=token, log_level="WARNING")  # type: ignore[arg-type]
+    # The realtime tail reads new events in the background (it showed up as Q1's second
+    # statement): at its longest interval it runs at most once while the bodies are sent.
+    settings = Settings(
+        database_url=database_url,
+        admin_token=token,
+        log_level="WARNING",
+        stream_poll_seconds=60,
+    )
     app = create_app(settings)
     event.listen(Engine, "before_cursor_execute", listener)
     result: dict[str, Statements] = {}
@@ -51,14 +58,19 @@ async def capture_engine_sql(
                     await client.post(  # warm: connection set-up statements are not captured
                         "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
                     )
-                    captured.clear()
-                    response = await client.post(
-                        "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
-                    )
-                    response.raise_for_status()
-                    if response.json().get("errors"):
-                        raise RuntimeError(f"{name}: {response.json()['errors']}")
-                    result[name] = list(captured)
+                    runs: list[Statements] = []
+                    for _ in range(2):
+                        captured.clear()
+                        response = await client.post(
+                            "/graphql", json=body, headers={"Authorization": f"Bearer {token}"}
+                        )
+                        response.raise_for_status()
+                        if response.json().get("errors"):
+                            raise RuntimeError(f"{name}: {response.json()['errors']}")
+                        runs.append(list(captured))
+                    # A statement of the background tail lands in at most one of the runs.
+                    first = {sql for sql, _ in runs[0]}
+                    result[name] = [(sql, params) for sql, params in runs[1] if sql in first]
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
     return result
