@@ -1,11 +1,12 @@
 """The asyncpg ceiling: the same SQL as a query, no HTTP, no GraphQL, 16 concurrent tasks.
 
 By default the statements are the ones the engine really sends for each GraphQL body:
-the app runs in-process once per query and every statement that reaches the driver is
-captured (SQLAlchemy's ``before_cursor_execute``, with its bound parameters). They are then
-replayed with plain asyncpg, one "query" being all of its statements in order (Q5 = page +
-count; Q6's parents and channels are joined into its page). ``--ceiling-sql hand`` uses the hand-written SQL of
-``bench/queries.py`` instead.
+the app runs in-process and every statement that reaches the driver is captured
+(SQLAlchemy's ``before_cursor_execute``, with its bound parameters) on two runs of the
+body, keeping those of both (a background read of the realtime tail is in one at most).
+They are then replayed with plain asyncpg, one "query" being all of its statements in
+order (Q5 = page + count; Q6's parents and channels are joined into its page).
+``--ceiling-sql hand`` uses the hand-written SQL of ``bench/queries.py`` instead.
 """
 
 from __future__ import annotations
