@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
+from db.database import WriteConn
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -58,6 +59,11 @@ class RedisBus:
 
     async def publish(self, message: str) -> None:
         await self._publisher.publish(CHANNEL, message)
+
+    at_commit = False
+
+    async def stage(self, conn: WriteConn, message: str) -> None:
+        raise NotImplementedError("the Redis bus sends after the commit")
 
     async def stop(self) -> None:
         if self._task is not None:
