@@ -22,7 +22,7 @@ from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
-from db.database import Database, DatabaseUnavailable, WriteConn
+from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
 from db.notify import NOTIFY_LIMIT_BYTES
 from db.query.ast import Filter
 from db.query.scope import ReadScope
@@ -170,8 +170,8 @@ class Hub:
 
     async def _catch_up(self) -> None:
         while True:
-            async with self.db.read() as conn:
-                rows = await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
+            # Run on every wake-up (each publish): no checkout ping, a retry instead.
+            rows = await self.db.run_read(self._next_rows)
             if not rows:
                 return
             batch = _split_privacy(rows)
@@ -182,6 +182,9 @@ class Hub:
             await self._fan_out(batch, subscribers, replayed=False)
             if len(rows) < TAIL_BATCH:
                 return
+
+    async def _next_rows(self, conn: ReadConn) -> list[stream_repo.Row]:
+        return await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
 
     async def _deliver_replays(self) -> None:
         while self._replays:
