@@ -70,6 +70,7 @@ class MemoryBus:
     """In-process (one process): broadcaster's memory backend."""
 
     name = "memory"
+    at_commit = False  # sends after the commit
 
     def __init__(self) -> None:
         self._broadcast = Broadcast("memory://")
@@ -94,8 +95,6 @@ class MemoryBus:
 
     async def publish(self, message: str) -> None:
         await self._broadcast.publish(CHANNEL, message)
-
-    at_commit = False
 
     async def stage(self, conn: WriteConn, message: str) -> None:
         raise NotImplementedError("the memory bus sends after the commit")

@@ -30,6 +30,7 @@ CLIENT_NAME = "eventgraph-bus"  # + "-<pid>", in Redis's CLIENT LIST
 
 class RedisBus:
     name = "redis"
+    at_commit = False  # sends after the commit
 
     def __init__(self, url: str, check_seconds: float) -> None:
         self._url = url
@@ -59,8 +60,6 @@ class RedisBus:
 
     async def publish(self, message: str) -> None:
         await self._publisher.publish(CHANNEL, message)
-
-    at_commit = False
 
     async def stage(self, conn: WriteConn, message: str) -> None:
         raise NotImplementedError("the Redis bus sends after the commit")
