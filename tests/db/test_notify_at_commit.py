@@ -6,8 +6,13 @@ import asyncio
 
 import pytest
 
+from app.events.delivery import DeliveryKind
 from app.realtime.bus import PostgresBus
+from app.realtime.hub import Hub
+from app.realtime.target import RealtimeTarget
+from app.settings import Settings
 from db.database import Database, WriteConn
+from tests.fixtures.app import ADMIN_SECRET
 
 
 class RolledBack(Exception):
@@ -42,3 +47,25 @@ async def test_a_staged_message_arrives_at_the_commit_and_never_after_a_rollback
         assert await asyncio.wait_for(received.get(), 5) == "committed"
     finally:
         await bus.stop()
+
+
+async def test_a_publish_wakes_the_other_processes_through_its_own_transaction(
+    db: Database, dialect: str
+) -> None:
+    if dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY")
+    settings = Settings(database_url=db.url, admin_token=ADMIN_SECRET)  # type: ignore[arg-type]
+    received: asyncio.Queue[str] = asyncio.Queue()
+    listener = PostgresBus(db, db.url, check_seconds=0.5)  # "another process"
+    await listener.start(received.put_nowait)
+    hub = Hub(db=db, bus=PostgresBus(db, db.url, check_seconds=0.5), settings=settings)
+    try:
+        assert await asyncio.wait_for(received.get(), 5) == ""
+
+        async def publish(conn: WriteConn) -> None:
+            await RealtimeTarget(hub).stage_wake(conn, DeliveryKind.PUBLISHED)
+
+        await db.run_write(publish)
+        assert (await asyncio.wait_for(received.get(), 5)).startswith("p ")
+    finally:
+        await listener.stop()
