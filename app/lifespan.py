@@ -52,7 +52,8 @@ def build_lifespan(
         hub = Hub(db=db, bus=create_bus(settings, db), settings=settings)
         dispatcher = Dispatcher(db=db, settings=settings)
         webhooks = WebhookOutbox(parse_filter=parse_filter, wake=dispatcher.wake)
-        delivery = Delivery(targets=(RealtimeTarget(hub), webhooks))
+        realtime = RealtimeTarget(hub)
+        delivery = Delivery(targets=(realtime, webhooks), wakes=(realtime,))
         state = AppState(settings=settings, db=db, delivery=delivery, hub=hub)
         app.state.eventgraph = state
         await hub.start()

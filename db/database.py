@@ -93,6 +93,33 @@ class Database:
                     OPTIMISTIC.reset(optimistic)
         raise AssertionError("unreachable")
 
+    async def run_write(self, work: Callable[[WriteConn], Awaitable[T]]) -> T:
+        """``work`` in one transaction, committed on return; run once more on a fresh
+        connection when the connection turns out lost before the COMMIT was sent. Like
+        ``run_read`` it skips the checkout ping: a transaction whose connection is lost
+        before its COMMIT never commits, so nothing ``work`` wrote can exist twice. A loss
+        during the COMMIT, or a second failure, is ``DatabaseUnavailable`` (503): the
+        commit may or may not have happened. ``work`` must have no effect outside the
+        transaction."""
+        for attempt in (1, 2):
+            optimistic = OPTIMISTIC.set(True)
+            committing = False
+            try:
+                async with self._write_engine.connect() as conn:
+                    OPTIMISTIC.reset(optimistic)
+                    async with conn.begin():
+                        result = await work(WriteConn(conn))
+                        committing = True
+                    return result
+            except Exception as exc:
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if attempt == 2 or committing or not lost:
+                    _reraise(exc)
+            finally:
+                if OPTIMISTIC.get():
+                    OPTIMISTIC.reset(optimistic)
+        raise AssertionError("unreachable")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
         """Commit on exit, roll back on error; failures of the database raise

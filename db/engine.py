@@ -164,25 +164,28 @@ def create_engines(
     )
     _check_at_checkout(read)
     # A pooled connection whose server went away (restart, pg_terminate_backend) is
-    # replaced at checkout instead of failing the request it was handed to: writes ping.
+    # replaced at checkout instead of failing the request it was handed to: writes ping,
+    # except ``Database.run_write`` (publishing), which retries instead.
     write = create_async_engine(
         url,
         pool_size=max(1, pool_size // 2),
         max_overflow=pool_size // 4,
-        pool_pre_ping=True,
         **common,
     )
+    _check_at_checkout(write)
     return read, write
 
 
 OPTIMISTIC: ContextVar[bool] = ContextVar("eventgraph_optimistic_checkout", default=False)
-"""True while ``Database.run_read`` checks a connection out: no ping, a retry instead."""
+"""True while ``Database.run_read`` or ``run_write`` checks a connection out: no ping, a
+retry instead."""
 
 
 def _check_at_checkout(engine: AsyncEngine) -> None:
-    """Pre-ping, except for ``run_read``: its reads can simply be run again, so they skip
-    the round trip (a third of a cheap page's database time) and retry once when the
-    connection turns out dead. A backend that was terminated or a server that restarted
+    """Pre-ping, except for ``run_read`` and ``run_write``: their work can simply be run
+    again (a read; a write whose COMMIT was never sent), so they skip the round trip (a
+    third of a cheap page's database time) and retry once when the connection turns out
+    dead. A backend that was terminated or a server that restarted
     closes the socket, which asyncpg has usually seen by checkout: that check is free."""
 
     @event.listens_for(engine.sync_engine, "handle_error")

@@ -16,9 +16,9 @@ from contextlib import suppress
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from db.database import Database
+from db.database import Database, WriteConn
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -32,10 +32,19 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+_NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
+
+
 async def notify(db: Database, channel: str, payload: str) -> None:
     """``pg_notify`` on a pooled autocommit connection: sent at once, to every listener."""
     async with db.read() as conn:
-        await conn.execute(select(func.pg_notify(channel, payload)))
+        await conn.execute(_NOTIFY, {"channel": channel, "payload": payload})
+
+
+async def notify_at_commit(conn: WriteConn, channel: str, payload: str) -> None:
+    """``pg_notify`` inside the writing transaction: PostgreSQL delivers it when (and only
+    if) the transaction commits, with no connection checkout of its own."""
+    await conn.execute(_NOTIFY, {"channel": channel, "payload": payload})
 
 
 class NotifyListener:

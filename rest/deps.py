@@ -21,7 +21,8 @@ _cookie = APIKeyCookie(
 )
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off per request.
     return app_state(request)
 
 

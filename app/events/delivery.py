@@ -3,7 +3,9 @@
 Publishing (GraphQL and REST) and replay call the same ``Delivery`` held by ``AppState``:
 ``stage`` runs inside the writing transaction (a durable outbox, e.g. webhook deliveries,
 commits or rolls back with the events), ``committed`` runs after the commit (e.g. waking
-the realtime tail). Targets are registered once at start-up, so no caller can forget one.
+the realtime tail). ``stage_wake`` runs inside the transaction before the rows are
+written, so before the position lock is taken (a NOTIFY that PostgreSQL delivers at the
+commit). Targets are registered once at start-up, so no caller can forget one.
 """
 
 from __future__ import annotations
@@ -32,9 +34,22 @@ class DeliveryTarget(Protocol):
         """After the commit; must not raise for a delivery problem (log and count it)."""
 
 
+class WakeTarget(Protocol):
+    """Something woken by the commit of every publish."""
+
+    async def stage_wake(self, conn: WriteConn, kind: DeliveryKind) -> None:
+        """Inside the writing transaction, before its rows are written; raising rolls the
+        write back. Must cost no round trip once the rows exist (the lock is held then)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     targets: tuple[DeliveryTarget, ...] = ()
+    wakes: tuple[WakeTarget, ...] = ()
+
+    async def stage_wake(self, conn: WriteConn, kind: DeliveryKind) -> None:
+        for wake in self.wakes:
+            await wake.stage_wake(conn, kind)
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         for target in self.targets:

@@ -130,32 +130,32 @@ async def publish_events(
     def path_of(index: int) -> str:
         return path_prefix if single else f"{path_prefix}[{index}]"
 
-    prior_ids: list[str] | None = None
-    stored: list[EventRow] = []
-    async with db.transaction() as conn:
-        # Read on the writing connection: one pool checkout (and ping) per publish, not two.
+    async def store(conn: WriteConn) -> tuple[list[str] | None, list[EventRow]]:
+        """(ids stored earlier under the key, or None; the events stored now)."""
         channel = await channel_repo.get_channel(conn, channel_id)
         rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
+        # Everything that need not see positions runs before the insert, which takes the
+        # position lock: the lock is held for that statement, staging and the commit.
         if idempotency_key is not None:
-            prior_ids = await idempotency.claim(
+            prior = await idempotency.claim(
                 conn,
                 principal=principal,
                 key=idempotency_key,
                 digest=idempotency.request_hash(channel_id, drafts, single=single),
                 path=key_path,
             )
-        if prior_ids is None:
-            # Everything that need not see positions runs before the insert, which takes
-            # the position lock: the lock is held for that statement, staging and commit.
-            if idempotency_key is not None:
-                await idempotency.remember(
-                    conn,
-                    principal=principal,
-                    key=idempotency_key,
-                    event_ids=[r["id"] for r in rows],
-                )
-            stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
-            await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+            if prior is not None:
+                return prior, []
+            await idempotency.remember(
+                conn, principal=principal, key=idempotency_key, event_ids=[r["id"] for r in rows]
+            )
+        await delivery.stage_wake(conn, DeliveryKind.PUBLISHED)
+        stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
+        await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
+        return None, stored
+
+    # One connection and transaction: the channel is read on the writing connection.
+    prior_ids, stored = await db.run_write(store)
     if prior_ids is not None:
         return await _stored_before(db, principal, prior_ids, key_path)
     EVENTS_PUBLISHED.inc(len(stored))

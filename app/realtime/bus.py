@@ -21,8 +21,8 @@ from broadcaster import Broadcast
 
 from app.observability.metrics import BUS_CONNECTED, BUS_RECONNECTS
 from app.settings import Settings
-from db.database import Database
-from db.notify import NotifyListener, notify
+from db.database import Database, WriteConn
+from db.notify import NotifyListener, asyncpg_dsn, notify, notify_at_commit
 
 CHANNEL = "eventgraph_events"
 OnMessage = Callable[[str], None]
@@ -41,6 +41,13 @@ class Bus(Protocol):
 
     async def publish(self, message: str) -> None:
         """Send ``message``; raises when the bus cannot take it."""
+
+    @property
+    def at_commit(self) -> bool:
+        """Whether ``stage`` can send with a writing transaction's commit."""
+
+    async def stage(self, conn: WriteConn, message: str) -> None:
+        """Send ``message`` when the transaction of ``conn`` commits (only if ``at_commit``)."""
 
     async def stop(self) -> None: ...
 
@@ -63,6 +70,7 @@ class MemoryBus:
     """In-process (one process): broadcaster's memory backend."""
 
     name = "memory"
+    at_commit = False  # sends after the commit
 
     def __init__(self) -> None:
         self._broadcast = Broadcast("memory://")
@@ -88,6 +96,9 @@ class MemoryBus:
     async def publish(self, message: str) -> None:
         await self._broadcast.publish(CHANNEL, message)
 
+    async def stage(self, conn: WriteConn, message: str) -> None:
+        raise NotImplementedError("the memory bus sends after the commit")
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -104,6 +115,9 @@ class PostgresBus:
     def __init__(self, db: Database, url: str, check_seconds: float) -> None:
         self._db = db
         self._url = url
+        # NOTIFY on the event database rides in the publishing transaction (delivered at
+        # its commit): no connection checkout and round trips of its own after the commit.
+        self._at_commit = asyncpg_dsn(url) == asyncpg_dsn(db.url)
         self._check = check_seconds
         self._listener: NotifyListener | None = None
 
@@ -130,6 +144,13 @@ class PostgresBus:
 
     async def publish(self, message: str) -> None:
         await notify(self._db, CHANNEL, message)
+
+    @property
+    def at_commit(self) -> bool:
+        return self._at_commit
+
+    async def stage(self, conn: WriteConn, message: str) -> None:
+        await notify_at_commit(conn, CHANNEL, message)
 
     async def stop(self) -> None:
         if self._listener is not None:

@@ -22,7 +22,7 @@ from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
-from db.database import Database, DatabaseUnavailable
+from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
 from db.notify import NOTIFY_LIMIT_BYTES
 from db.query.ast import Filter
 from db.query.scope import ReadScope
@@ -107,10 +107,18 @@ class Hub:
 
     # -- wake-ups -------------------------------------------------------------------------
 
+    async def stage_published(self, conn: WriteConn) -> None:
+        """Inside a publishing transaction, before its rows are written: wake the other
+        processes at its commit, when the bus can send with it (LISTEN/NOTIFY on the event
+        database). The message cannot carry the position yet; receivers only wake."""
+        if self.bus.at_commit:
+            await self.bus.stage(conn, f"p {self._origin}")
+
     async def published(self, rows: Sequence[EventRow]) -> None:
-        """After a publish commits: read now, and wake the other processes."""
+        """After a publish commits: read now, and wake the other processes (unless the
+        commit already did)."""
         self._wake.set()
-        if rows:
+        if rows and not self.bus.at_commit:
             await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
 
     async def replayed(self, rows: Sequence[EventRow]) -> None:
@@ -162,8 +170,8 @@ class Hub:
 
     async def _catch_up(self) -> None:
         while True:
-            async with self.db.read() as conn:
-                rows = await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
+            # Run on every wake-up (each publish): no checkout ping, a retry instead.
+            rows = await self.db.run_read(self._next_rows)
             if not rows:
                 return
             batch = _split_privacy(rows)
@@ -174,6 +182,9 @@ class Hub:
             await self._fan_out(batch, subscribers, replayed=False)
             if len(rows) < TAIL_BATCH:
                 return
+
+    async def _next_rows(self, conn: ReadConn) -> list[stream_repo.Row]:
+        return await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
 
     async def _deliver_replays(self) -> None:
         while self._replays:

@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
+from db.database import WriteConn
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -29,6 +30,7 @@ CLIENT_NAME = "eventgraph-bus"  # + "-<pid>", in Redis's CLIENT LIST
 
 class RedisBus:
     name = "redis"
+    at_commit = False  # sends after the commit
 
     def __init__(self, url: str, check_seconds: float) -> None:
         self._url = url
@@ -58,6 +60,9 @@ class RedisBus:
 
     async def publish(self, message: str) -> None:
         await self._publisher.publish(CHANNEL, message)
+
+    async def stage(self, conn: WriteConn, message: str) -> None:
+        raise NotImplementedError("the Redis bus sends after the commit")
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -11,10 +11,15 @@ from db.database import WriteConn
 
 
 class RealtimeTarget:
-    """Nothing is staged: the events table itself is the log the tails follow."""
+    """The events table itself is the log the tails follow; only the wake-up of the other
+    processes may be staged (a NOTIFY delivered at the commit)."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
+
+    async def stage_wake(self, conn: WriteConn, kind: DeliveryKind) -> None:
+        if kind is DeliveryKind.PUBLISHED:
+            await self._hub.stage_published(conn)
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         return None

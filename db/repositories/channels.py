@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from db.database import ReadConn, WriteConn
@@ -17,8 +17,13 @@ ChannelRow = Mapping[str, Any]
 ``schemas`` (type -> JSON Schema), ``created_at``."""
 
 
+# Built once: every publish reads its channel, and building the statement costs more CPU
+# than running it.
+_BY_ID = select(channels_table).where(channels_table.c.id == bindparam("channel_id"))
+
+
 async def get_channel(conn: ReadConn | WriteConn, channel_id: str) -> ChannelRow | None:
-    result = await conn.execute(select(channels_table).where(channels_table.c.id == channel_id))
+    result = await conn.execute(_BY_ID, {"channel_id": channel_id})
     row = result.mappings().first()
     return dict(row) if row is not None else None
 
