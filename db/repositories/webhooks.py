@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -169,24 +170,49 @@ async def claim(
     return rows
 
 
-async def finish_attempt(
-    conn: WriteConn,
-    *,
-    delivery_id: str,
-    owner: str,
-    attempt: Mapping[str, Any],
-    values: Mapping[str, Any],
-) -> bool:
-    """Log one attempt and apply its outcome, if the lease is still ``owner``'s."""
-    result = await conn.execute(
-        update(d)
-        .where(d.c.id == delivery_id, d.c.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, **values)
+async def finish_attempts(
+    conn: WriteConn, *, owner: str, results: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> set[str]:
+    """Log attempts and apply their outcomes, for the deliveries whose lease is still
+    ``owner``'s; returns their ids. ``results`` holds (delivery values with ``id``, attempt
+    without ``number``) pairs. Four statements whatever the count: lock the still-leased
+    rows, count their logged attempts, update them (one pipelined executemany), insert
+    the attempts (one multi-row INSERT)."""
+    dialect = conn.dialect.name
+    ids = [values["id"] for values, _ in results]
+    held = select(d.c.id).where(is_one_of(d.c.id, ids, dialect), d.c.lease_owner == owner)
+    if dialect == "postgresql":
+        held = held.with_for_update()
+    mine = set((await conn.execute(held)).scalars())
+    if not mine:
+        return mine
+    a = attempts_table
+    logged: dict[str, int] = dict(
+        (
+            await conn.execute(
+                select(a.c.delivery_id, func.count())
+                .where(is_one_of(a.c.delivery_id, sorted(mine), dialect))
+                .group_by(a.c.delivery_id)
+            )
+        ).all()
     )
-    if not result.rowcount:
-        return False
-    await conn.execute(insert(attempts_table).values(dict(attempt)))
-    return True
+    kept = [(values, attempt) for values, attempt in results if values["id"] in mine]
+    columns = [key for key in kept[0][0] if key != "id"]
+    await conn.execute(
+        update(d)
+        .where(d.c.id == bindparam("b_id"))
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            **{key: bindparam(f"b_{key}", type_=d.c[key].type) for key in columns},
+        ),
+        [{f"b_{key}": value for key, value in values.items()} for values, _ in kept],
+    )
+    await conn.execute(
+        insert(a),
+        [{**attempt, "number": logged.get(attempt["delivery_id"], 0) + 1} for _, attempt in kept],
+    )
+    return mine
 
 
 async def list_deliveries(
@@ -241,12 +267,6 @@ async def requeue(
         )
     )
     return int(result.rowcount)
-
-
-async def attempt_count(conn: Conn, delivery_id: str) -> int:
-    a = attempts_table
-    query = select(func.count()).select_from(a).where(a.c.delivery_id == delivery_id)
-    return int((await conn.execute(query)).scalar_one())
 
 
 async def queue_stats(conn: Conn) -> list[Row]:

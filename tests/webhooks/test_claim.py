@@ -60,15 +60,41 @@ async def test_a_lease_excludes_others_until_it_expires(database_url: str) -> No
             assert await repo.due_webhook_ids(conn, now=now) == []
         later = now + timedelta(seconds=11)  # a's and b's leases have expired
         assert len(await claim("c", later)) == 3
+
+        def result(delivery_id: str) -> tuple[dict[str, object], dict[str, object]]:
+            values = {
+                "id": delivery_id,
+                "status": "succeeded",
+                "attempts": 1,
+                "next_attempt_at": later,
+                "finished_at": later,
+            }
+            attempt = {
+                "id": delivery_id[-26:],
+                "delivery_id": delivery_id,
+                "attempted_at": later,
+                "status_code": 200,
+                "latency_ms": 1,
+            }
+            return values, attempt
+
         async with db.transaction() as conn:
-            stale = await repo.finish_attempt(
-                conn,
-                delivery_id="msg_" + "0" * 26,
-                owner="a",
-                attempt={},
-                values={"status": "succeeded"},
+            # "a" lost its lease to "c": only "c"'s outcome is written, in one batch.
+            assert (
+                await repo.finish_attempts(conn, owner="a", results=[result("msg_" + "0" * 26)])
+                == set()
             )
-        assert stale is False  # "a" lost its lease: its outcome is not written
+            written = await repo.finish_attempts(
+                conn, owner="c", results=[result(f"msg_{i:026d}") for i in range(2)]
+            )
+        assert written == {f"msg_{i:026d}" for i in range(2)}
+        async with db.read() as conn:
+            rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
+            logged = await repo.attempts_of(conn, [r["id"] for r in rows])
+        assert sorted(r["status"] for r in rows) == ["pending", "succeeded", "succeeded"]
+        assert {k: [a["number"] for a in v] for k, v in logged.items() if v} == {
+            f"msg_{i:026d}": [1] for i in range(2)
+        }
     finally:
         await db.dispose()
 
