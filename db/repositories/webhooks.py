@@ -103,13 +103,10 @@ def _due(now: datetime) -> Any:
 
 
 async def due_webhook_ids(conn: Conn, *, now: datetime) -> list[str]:
-    """Enabled webhooks that have a delivery ready to be claimed."""
-    query = (
-        select(d.c.webhook_id)
-        .join(w, w.c.id == d.c.webhook_id)
-        .where(_due(now), w.c.enabled.is_(True))
-        .distinct()
-    )
+    """Enabled webhooks that have a delivery ready to be claimed: per webhook, a look into
+    its index range of pending deliveries (not a scan of every pending one)."""
+    due = select(d.c.id).where(d.c.webhook_id == w.c.id, _due(now)).exists()
+    query = select(w.c.id).where(w.c.enabled.is_(True), due)
     return list((await conn.execute(query)).scalars())
 
 
@@ -270,17 +267,14 @@ async def requeue(
 
 
 async def queue_stats(conn: Conn) -> list[Row]:
-    """Per webhook: pending deliveries and the creation time of the oldest."""
-    query = (
-        select(
-            d.c.webhook_id,
-            func.count().label("depth"),
-            func.min(d.c.created_at).label("oldest"),
-        )
-        .where(d.c.status == "pending")
-        .group_by(d.c.webhook_id)
-    )
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+    """Per webhook with pending deliveries: how many, and the creation time of the oldest
+    (each from the webhook's own index range)."""
+    pending = and_(d.c.webhook_id == w.c.id, d.c.status == "pending")
+    depth = select(func.count()).where(pending).scalar_subquery()
+    oldest = select(func.min(d.c.created_at)).where(pending).scalar_subquery()
+    query = select(w.c.id.label("webhook_id"), depth.label("depth"), oldest.label("oldest"))
+    rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+    return [r for r in rows if r["depth"]]
 
 
 async def prune_log(
@@ -289,14 +283,22 @@ async def prune_log(
     """Delete up to ``limit`` finished deliveries (with their attempts): succeeded ones
     finished before ``succeeded_before``, failed or skipped ones (by finish, else queue
     time) before ``failed_before``. Pending deliveries are never pruned."""
+    # ``created_at <= finished_at``: the bound on ``created_at`` changes nothing but lets
+    # the partial index of finished deliveries find them.
     old = or_(
-        and_(d.c.status == "succeeded", d.c.finished_at < succeeded_before),
+        and_(
+            d.c.status == "succeeded",
+            d.c.created_at < succeeded_before,
+            d.c.finished_at < succeeded_before,
+        ),
         and_(
             d.c.status.in_(("failed", "skipped")),
+            d.c.created_at < failed_before,
             func.coalesce(d.c.finished_at, d.c.created_at) < failed_before,
         ),
     )
-    ids = list((await conn.execute(select(d.c.id).where(old).limit(limit))).scalars())
+    finished = d.c.status != "pending"  # the partial index's predicate, said literally
+    ids = list((await conn.execute(select(d.c.id).where(finished, old).limit(limit))).scalars())
     if not ids:
         return 0
     dialect = conn.dialect.name

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from db.database import Database
 from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
+from db.types import to_millis
 
 
 async def _queue(db: Database, count: int, now: datetime) -> None:
@@ -153,5 +154,34 @@ async def test_staging_takes_the_webhook_row_as_it_is_now(database_url: str) -> 
             assert (
                 await repo.list_deliveries(conn, webhook_id="X" * 26, statuses=None, limit=9) == []
             )
+    finally:
+        await db.dispose()
+
+
+async def test_queue_stats_count_each_webhooks_pending_deliveries(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        now = to_millis(datetime.now(UTC))
+        await _queue(db, 3, now)
+        async with db.transaction() as conn:
+            await repo.claim(
+                conn,
+                webhook_id="W" * 26,
+                owner="a",
+                now=now,
+                lease_until=now + timedelta(seconds=10),
+                limit=1,
+            )
+        async with db.read() as conn:
+            stats = await repo.queue_stats(conn)
+            due = await repo.due_webhook_ids(conn, now=now)
+        # Leased (in flight) deliveries are still pending; the oldest is the queue time.
+        assert stats == [{"webhook_id": "W" * 26, "depth": 3, "oldest": now}]
+        assert due == ["W" * 26]
+        async with db.transaction() as conn:
+            await repo.skip_pending(conn, "W" * 26, now=now + timedelta(seconds=11))
+        async with db.read() as conn:
+            assert await repo.queue_stats(conn) == []
+            assert await repo.due_webhook_ids(conn, now=now) == []
     finally:
         await db.dispose()
