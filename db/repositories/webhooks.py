@@ -284,21 +284,23 @@ async def prune_log(
     finished before ``succeeded_before``, failed or skipped ones (by finish, else queue
     time) before ``failed_before``. Pending deliveries are never pruned."""
     # ``created_at <= finished_at``: the bound on ``created_at`` changes nothing but lets
-    # the partial index of finished deliveries find them.
-    old = or_(
-        and_(
-            d.c.status == "succeeded",
-            d.c.created_at < succeeded_before,
-            d.c.finished_at < succeeded_before,
-        ),
-        and_(
+    # the partial index of finished deliveries (``status <> 'pending'``, said literally
+    # for the planner) range-scan only what is old enough; one query per cut-off.
+    finished = d.c.status != "pending"
+    kinds = (
+        (d.c.status == "succeeded", succeeded_before, d.c.finished_at),
+        (
             d.c.status.in_(("failed", "skipped")),
-            d.c.created_at < failed_before,
-            func.coalesce(d.c.finished_at, d.c.created_at) < failed_before,
+            failed_before,
+            func.coalesce(d.c.finished_at, d.c.created_at),
         ),
     )
-    finished = d.c.status != "pending"  # the partial index's predicate, said literally
-    ids = list((await conn.execute(select(d.c.id).where(finished, old).limit(limit))).scalars())
+    ids: list[str] = []
+    for status, before, ended in kinds:
+        if len(ids) >= limit:
+            break
+        query = select(d.c.id).where(finished, status, d.c.created_at < before, ended < before)
+        ids += (await conn.execute(query.limit(limit - len(ids)))).scalars()
     if not ids:
         return 0
     dialect = conn.dialect.name
