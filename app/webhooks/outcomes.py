@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ulid import ULID
-
 from app.settings import Settings
 from app.webhooks import metrics, sender
-from app.webhooks.outbox import webhooks_changed
+from app.webhooks.outbox import new_ulids, webhooks_changed
 from db.database import Database
 from db.repositories import webhooks as repo
 
@@ -75,10 +73,10 @@ def _row_values(item: Finished, settings: Settings, now: datetime) -> dict[str, 
     return values
 
 
-def _attempt(item: Finished) -> dict[str, Any]:
+def _attempt(item: Finished, attempt_id: str) -> dict[str, Any]:
     outcome = item.outcome
     return {
-        "id": str(ULID()),
+        "id": attempt_id,
         "delivery_id": item.delivery["id"],
         "attempted_at": item.started,
         "status_code": outcome.status_code,
@@ -123,7 +121,10 @@ class Recorder:
 
     async def _write(self, batch: list[tuple[Finished, asyncio.Future[None]]]) -> None:
         now = datetime.now(UTC)
-        rows = [(_row_values(item, self._settings, now), _attempt(item)) for item, _ in batch]
+        rows = [
+            (_row_values(item, self._settings, now), _attempt(item, attempt_id))
+            for (item, _), attempt_id in zip(batch, new_ulids(len(batch)), strict=True)
+        ]
         gone = {item.webhook_id for item, _ in batch if item.outcome.status_code == 410}
         async with self._db.transaction() as conn:
             written = await repo.finish_attempts(conn, owner=self._owner, results=rows)
