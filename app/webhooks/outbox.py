@@ -16,6 +16,7 @@ after a change made in this process; other processes see a change within the TTL
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,7 +86,10 @@ def new_ulids(count: int) -> list[str]:
     expansion's time in Python."""
     ids: list[str] = []
     while len(ids) < count:
-        head = str(ULID())[:-4]
+        # Not ``ULID()``: within one millisecond it increments the previous value (it is
+        # monotonic), which would give two calls the same head.
+        base = ULID.from_bytes((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+        head = str(base)[:-4]
         serials = range(min(count - len(ids), 1 << _SERIAL_BITS))
         ids.extend(f"{head}{_PAIRS[n >> 10]}{_PAIRS[n & 1023]}" for n in serials)
     return ids

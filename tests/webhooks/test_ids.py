@@ -10,6 +10,8 @@ from app.webhooks.outbox import message_ids
 def test_message_ids_are_distinct_ulids() -> None:
     first, second = message_ids(3000), message_ids(5)
     assert len(set(first + second)) == 3005
+    # Calls within one millisecond (ULID() is monotonic there: it would share the head).
+    assert len({message_ids(1)[0] for _ in range(500)}) == 500
     for message_id in first + second:
         assert message_id.startswith("msg_")
         assert str(ULID.from_str(message_id[4:])) == message_id[4:]
