@@ -10,7 +10,9 @@ at once). Measured:
 2. publish throughput (batches of 100 events, through ``publish_events``) with no webhook,
    with 10 paused webhooks (the outbox is written and expanded into ``skipped``
    deliveries, nothing is sent: the cost of the outbox itself), then with 10 active ones
-   (the dispatcher delivering in the same process, competing for the same CPU);
+   (the dispatcher delivering in the same process, competing for the same CPU); beside
+   each rate, this process's CPU ms per batch over the same time (publishing plus what
+   the dispatcher and the receiver did meanwhile), steadier than rates on a shared machine;
 3. publish-to-first-attempt: single events one at a time, from the publish's return to the
    receiver seeing the request; p50/p99.
 Writes ``bench/results/webhooks.json`` and prints the figures.
@@ -140,11 +142,14 @@ async def deliveries_per_second(
     return rate
 
 
-async def publish_rate(state: AppState, batches: int) -> float:
-    started = time.perf_counter()
+async def publish_rate(state: AppState, batches: int) -> tuple[float, float]:
+    """Events/s, and this process's CPU ms per batch over the same time (publishing, and
+    the dispatcher and the receiver when they run beside it)."""
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         await publish(state, 100)
-    return batches * 100 / (time.perf_counter() - started)
+    cpu_ms = (time.process_time() - cpu) * 1000 / batches
+    return batches * 100 / (time.perf_counter() - started), round(cpu_ms, 1)
 
 
 async def first_attempt_latency(
@@ -198,17 +203,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             rate = await deliveries_per_second(state, receiver, hook_url, webhooks, events)
             results[f"deliveries_per_s_{webhooks}_webhooks"] = round(rate)
             common.log(f"{webhooks} webhook(s): {rate:.0f} deliveries/s")
-        results["publish_events_per_s_no_webhooks"] = round(await publish_rate(state, args.batches))
-        none = results["publish_events_per_s_no_webhooks"]
+        none, results["publish_cpu_ms_per_batch_no_webhooks"] = await publish_rate(
+            state, args.batches
+        )
+        results["publish_events_per_s_no_webhooks"] = round(none)
         # Paused: the outbox rows are written, nothing is sent (the cost of the outbox).
         ids = await add_webhooks(state, hook_url, 10, enabled=False)
-        paused = await publish_rate(state, args.batches)
+        paused, results["publish_cpu_ms_per_batch_10_paused_webhooks"] = await publish_rate(
+            state, args.batches
+        )
         await remove(state, ids)
         results["publish_events_per_s_10_paused_webhooks"] = round(paused)
         results["publish_ratio_10_paused_vs_none"] = round(paused / none, 2)
         # Active: the dispatcher delivers in the same process while publishing goes on.
         ids = await add_webhooks(state, hook_url, 10, enabled=True)
-        active = await publish_rate(state, args.batches)
+        active, results["publish_cpu_ms_per_batch_10_webhooks"] = await publish_rate(
+            state, args.batches
+        )
         await remove(state, ids)  # drops the backlog too
         results["publish_events_per_s_10_webhooks"] = round(active)
         results["publish_ratio_10_webhooks_vs_none"] = round(active / none, 2)

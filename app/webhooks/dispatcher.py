@@ -13,19 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import secrets
 import socket
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ulid import ULID
-
 from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.deliveries import prune_log
-from app.webhooks.outbox import expand_outbox, payload, webhooks_changed
+from app.webhooks.outbox import expand_outbox, payload
+from app.webhooks.outcomes import DELETED_OUTCOME, Finished, Recorder
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable
 from db.repositories import webhook_outbox as outbox_repo
@@ -33,24 +31,8 @@ from db.repositories import webhooks as repo
 
 logger = logging.getLogger("eventgraph.webhooks")
 
-MAX_DELAY_SECONDS = 24 * 3600.0
 STATS_EVERY_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 60.0
-EVENT_DELETED = "event deleted before delivery; nothing sent"
-
-
-def backoff_seconds(attempts: int, base: float) -> float:
-    """``base * 2**(attempts-1)``, +-25 % jitter, capped at a day."""
-    delay: float = base * 2.0 ** min(attempts - 1, 30)
-    return min(delay * random.uniform(0.75, 1.25), MAX_DELAY_SECONDS)
-
-
-def is_retryable(status: int | None) -> bool:
-    """No answer, 408, 429 and 5xx are retried; any other non-2xx is final."""
-    return status is None or status in (408, 429) or status >= 500
-
-
-DELETED_OUTCOME = sender.Outcome(None, 0, error=EVENT_DELETED)
 
 
 class Dispatcher:
@@ -66,6 +48,7 @@ class Dispatcher:
         # skipped without asking the database (which counts every process's leases).
         self._inflight: defaultdict[str, int] = defaultdict(int)
         self._client = sender.new_client()
+        self._recorder = Recorder(db=db, settings=settings, owner=self.owner)
         self._loop: asyncio.Task[None] | None = None
         self._stats_at = 0.0
         self._pruned_at: float | None = None
@@ -167,9 +150,10 @@ class Dispatcher:
     ) -> None:
         try:
             if event is None:
-                await self._record(webhook, delivery, datetime.now(UTC), DELETED_OUTCOME)
+                started, outcome = datetime.now(UTC), DELETED_OUTCOME
             else:
-                await self._attempt(webhook, delivery, event)
+                started, outcome = await self._attempt(webhook, delivery, event)
+            await self._recorder.record(Finished(webhook["id"], delivery, started, outcome))
         except DatabaseUnavailable:
             pass  # logged where mapped; the lease expires and the delivery is tried again
         except Exception:  # the lease expires and the delivery is tried again
@@ -177,7 +161,7 @@ class Dispatcher:
 
     async def _attempt(
         self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any]
-    ) -> None:
+    ) -> tuple[datetime, sender.Outcome]:
         settings = self._settings
         started = datetime.now(UTC)
         body = payload(event, delivery["kind"], delivery["created_at"])
@@ -203,66 +187,4 @@ class Dispatcher:
             )
         finally:
             self._sending.discard(task)
-        await self._record(webhook, delivery, started, outcome)
-
-    async def _record(
-        self,
-        webhook: dict[str, Any],
-        delivery: dict[str, Any],
-        started: datetime,
-        outcome: sender.Outcome,
-    ) -> None:
-        """Log the attempt and apply its outcome (while the lease is still ours)."""
-        settings = self._settings
-        now = datetime.now(UTC)
-        status = outcome.status_code
-        attempts = delivery["attempts"] + 1
-        values: dict[str, Any] = {"attempts": attempts}
-        gone = status == 410
-        if status is not None and 200 <= status < 300:
-            values.update(status="succeeded", finished_at=now)
-            metrics.SUCCEEDED.inc()
-        elif (
-            gone
-            or outcome is DELETED_OUTCOME
-            or not is_retryable(status)
-            or attempts >= settings.webhook_max_attempts
-        ):
-            values.update(status="failed", finished_at=now)
-            metrics.FAILED.inc()
-        else:
-            delay = backoff_seconds(attempts, settings.webhook_retry_base)
-            if outcome.retry_after is not None:
-                delay = max(delay, outcome.retry_after)
-            values["next_attempt_at"] = now + timedelta(seconds=delay)
-        async with self._db.transaction() as conn:
-            number = await repo.attempt_count(conn, delivery["id"]) + 1
-            recorded = await repo.finish_attempt(
-                conn,
-                delivery_id=delivery["id"],
-                owner=self.owner,
-                attempt={
-                    "id": str(ULID()),
-                    "delivery_id": delivery["id"],
-                    "number": number,
-                    "attempted_at": started,
-                    "status_code": status,
-                    "latency_ms": outcome.latency_ms,
-                    "response": outcome.response,
-                    "error": outcome.error,
-                },
-                values=values,
-            )
-            if recorded and gone:
-                await repo.update_webhook(
-                    conn,
-                    webhook["id"],
-                    {
-                        "enabled": False,
-                        "disabled_reason": "receiver answered 410 Gone",
-                        "updated_at": now,
-                    },
-                )
-                await repo.skip_pending(conn, webhook["id"], now=now)
-        if gone:
-            webhooks_changed()
+        return started, outcome

@@ -16,6 +16,7 @@ after a change made in this process; other processes see a change within the TTL
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,8 +74,30 @@ def _scope(raw: dict[str, Any]) -> ReadScope:
     )
 
 
-def message_id() -> str:
-    return f"msg_{ULID()}"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # the ULID alphabet
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits per pair
+_SERIAL_BITS = 20  # the last 4 characters of each ULID number the ids sharing its head
+
+
+def new_ulids(count: int) -> list[str]:
+    """``count`` distinct ULIDs. One is generated per 2**20 and its last 20 random bits
+    are replaced by a serial number: a generated ULID costs tens of microseconds, and a
+    thousand of them per published batch of 100 with 10 webhooks was most of the
+    expansion's time in Python."""
+    ids: list[str] = []
+    while len(ids) < count:
+        # Not ``ULID()``: within one millisecond it increments the previous value (it is
+        # monotonic), which would give two calls the same head.
+        base = ULID.from_bytes((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+        head = str(base)[:-4]
+        serials = range(min(count - len(ids), 1 << _SERIAL_BITS))
+        ids.extend(f"{head}{_PAIRS[n >> 10]}{_PAIRS[n & 1023]}" for n in serials)
+    return ids
+
+
+def message_ids(count: int) -> list[str]:
+    """``count`` distinct ``webhook-id``s: ``msg_`` and a ULID."""
+    return [f"msg_{ulid}" for ulid in new_ulids(count)]
 
 
 def payload(row: EventRow, kind: str, queued_at: datetime) -> str:
@@ -190,17 +213,15 @@ async def expand_outbox(db: Database) -> int:
             for entry in taken:
                 decoded = orjson.loads(entry["entries"])
                 events: list[list[Any]] = decoded["events"]
-                ids: list[str] = []
                 webhook_ids: list[str] = []
                 picked: list[list[Any]] = []
                 for webhook_id, indexes in decoded["hooks"]:
                     chosen = events if indexes is None else [events[i] for i in indexes]
-                    ids.extend(message_id() for _ in chosen)
                     webhook_ids.extend(webhook_id for _ in chosen)
                     picked.extend(chosen)
                 await outbox_repo.stage_deliveries(
                     conn,
-                    ids=ids,
+                    ids=message_ids(len(picked)),
                     webhook_ids=webhook_ids,
                     event_ids=[e[0] for e in picked],
                     event_seqs=[e[1] for e in picked],

@@ -6,6 +6,7 @@ import base64
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from standardwebhooks.webhooks import Webhook
 
@@ -17,6 +18,12 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+@lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    """The library's signer keeps the decoded key: decode each secret once, not per send."""
+    return Webhook(secret)
+
+
 def signed_headers(
     *, message_id: str, timestamp: datetime, body: str, secrets_: Sequence[str]
 ) -> dict[str, str]:
@@ -25,7 +32,7 @@ def signed_headers(
     Every secret in ``secrets_`` signs (space-separated ``v1,...`` entries), so receivers
     holding either the old or the new secret verify during a rotation.
     """
-    signatures = [Webhook(s).sign(message_id, timestamp, body) for s in secrets_]
+    signatures = [_signer(s).sign(message_id, timestamp, body) for s in secrets_]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -102,13 +103,10 @@ def _due(now: datetime) -> Any:
 
 
 async def due_webhook_ids(conn: Conn, *, now: datetime) -> list[str]:
-    """Enabled webhooks that have a delivery ready to be claimed."""
-    query = (
-        select(d.c.webhook_id)
-        .join(w, w.c.id == d.c.webhook_id)
-        .where(_due(now), w.c.enabled.is_(True))
-        .distinct()
-    )
+    """Enabled webhooks that have a delivery ready to be claimed: per webhook, a look into
+    its index range of pending deliveries (not a scan of every pending one)."""
+    due = select(d.c.id).where(d.c.webhook_id == w.c.id, _due(now)).exists()
+    query = select(w.c.id).where(w.c.enabled.is_(True), due)
     return list((await conn.execute(query)).scalars())
 
 
@@ -169,24 +167,49 @@ async def claim(
     return rows
 
 
-async def finish_attempt(
-    conn: WriteConn,
-    *,
-    delivery_id: str,
-    owner: str,
-    attempt: Mapping[str, Any],
-    values: Mapping[str, Any],
-) -> bool:
-    """Log one attempt and apply its outcome, if the lease is still ``owner``'s."""
-    result = await conn.execute(
-        update(d)
-        .where(d.c.id == delivery_id, d.c.lease_owner == owner)
-        .values(lease_owner=None, lease_until=None, **values)
+async def finish_attempts(
+    conn: WriteConn, *, owner: str, results: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> set[str]:
+    """Log attempts and apply their outcomes, for the deliveries whose lease is still
+    ``owner``'s; returns their ids. ``results`` holds (delivery values with ``id``, attempt
+    without ``number``) pairs. Four statements whatever the count: lock the still-leased
+    rows, count their logged attempts, update them (one pipelined executemany), insert
+    the attempts (one multi-row INSERT)."""
+    dialect = conn.dialect.name
+    ids = [values["id"] for values, _ in results]
+    held = select(d.c.id).where(is_one_of(d.c.id, ids, dialect), d.c.lease_owner == owner)
+    if dialect == "postgresql":
+        held = held.with_for_update()
+    mine = set((await conn.execute(held)).scalars())
+    if not mine:
+        return mine
+    a = attempts_table
+    logged: dict[str, int] = dict(
+        (
+            await conn.execute(
+                select(a.c.delivery_id, func.count())
+                .where(is_one_of(a.c.delivery_id, sorted(mine), dialect))
+                .group_by(a.c.delivery_id)
+            )
+        ).all()
     )
-    if not result.rowcount:
-        return False
-    await conn.execute(insert(attempts_table).values(dict(attempt)))
-    return True
+    kept = [(values, attempt) for values, attempt in results if values["id"] in mine]
+    columns = [key for key in kept[0][0] if key != "id"]
+    await conn.execute(
+        update(d)
+        .where(d.c.id == bindparam("b_id"))
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            **{key: bindparam(f"b_{key}", type_=d.c[key].type) for key in columns},
+        ),
+        [{f"b_{key}": value for key, value in values.items()} for values, _ in kept],
+    )
+    await conn.execute(
+        insert(a),
+        [{**attempt, "number": logged.get(attempt["delivery_id"], 0) + 1} for _, attempt in kept],
+    )
+    return mine
 
 
 async def list_deliveries(
@@ -243,24 +266,15 @@ async def requeue(
     return int(result.rowcount)
 
 
-async def attempt_count(conn: Conn, delivery_id: str) -> int:
-    a = attempts_table
-    query = select(func.count()).select_from(a).where(a.c.delivery_id == delivery_id)
-    return int((await conn.execute(query)).scalar_one())
-
-
 async def queue_stats(conn: Conn) -> list[Row]:
-    """Per webhook: pending deliveries and the creation time of the oldest."""
-    query = (
-        select(
-            d.c.webhook_id,
-            func.count().label("depth"),
-            func.min(d.c.created_at).label("oldest"),
-        )
-        .where(d.c.status == "pending")
-        .group_by(d.c.webhook_id)
-    )
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+    """Per webhook with pending deliveries: how many, and the creation time of the oldest
+    (each from the webhook's own index range)."""
+    pending = and_(d.c.webhook_id == w.c.id, d.c.status == "pending")
+    depth = select(func.count()).where(pending).scalar_subquery()
+    oldest = select(func.min(d.c.created_at)).where(pending).scalar_subquery()
+    query = select(w.c.id.label("webhook_id"), depth.label("depth"), oldest.label("oldest"))
+    rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+    return [r for r in rows if r["depth"]]
 
 
 async def prune_log(
@@ -269,14 +283,24 @@ async def prune_log(
     """Delete up to ``limit`` finished deliveries (with their attempts): succeeded ones
     finished before ``succeeded_before``, failed or skipped ones (by finish, else queue
     time) before ``failed_before``. Pending deliveries are never pruned."""
-    old = or_(
-        and_(d.c.status == "succeeded", d.c.finished_at < succeeded_before),
-        and_(
+    # ``created_at <= finished_at``: the bound on ``created_at`` changes nothing but lets
+    # the partial index of finished deliveries (``status <> 'pending'``, said literally
+    # for the planner) range-scan only what is old enough; one query per cut-off.
+    finished = d.c.status != "pending"
+    kinds = (
+        (d.c.status == "succeeded", succeeded_before, d.c.finished_at),
+        (
             d.c.status.in_(("failed", "skipped")),
-            func.coalesce(d.c.finished_at, d.c.created_at) < failed_before,
+            failed_before,
+            func.coalesce(d.c.finished_at, d.c.created_at),
         ),
     )
-    ids = list((await conn.execute(select(d.c.id).where(old).limit(limit))).scalars())
+    ids: list[str] = []
+    for status, before, ended in kinds:
+        if len(ids) >= limit:
+            break
+        query = select(d.c.id).where(finished, status, d.c.created_at < before, ended < before)
+        ids += (await conn.execute(query.limit(limit - len(ids)))).scalars()
     if not ids:
         return 0
     dialect = conn.dialect.name

@@ -42,8 +42,15 @@ class Webhook(SQLModel, table=True):
 class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        Index("webhook_deliveries_due_idx", "status", "next_attempt_at"),
+        # Every query of pending deliveries names its webhook: this one serves them all.
         Index("webhook_deliveries_webhook_idx", "webhook_id", "status", "created_at", "event_seq"),
+        # Pruning the log; a pending delivery has no entry (staging writes two, not three).
+        Index(
+            "webhook_deliveries_finished_idx",
+            "created_at",
+            postgresql_where=text("status <> 'pending'"),
+            sqlite_where=text("status <> 'pending'"),
+        ),
         Index(
             "webhook_deliveries_leased_idx",
             "webhook_id",

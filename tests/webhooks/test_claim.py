@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from db.database import Database
 from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
+from db.types import to_millis
 
 
 async def _queue(db: Database, count: int, now: datetime) -> None:
@@ -60,15 +61,41 @@ async def test_a_lease_excludes_others_until_it_expires(database_url: str) -> No
             assert await repo.due_webhook_ids(conn, now=now) == []
         later = now + timedelta(seconds=11)  # a's and b's leases have expired
         assert len(await claim("c", later)) == 3
+
+        def result(delivery_id: str) -> tuple[dict[str, object], dict[str, object]]:
+            values = {
+                "id": delivery_id,
+                "status": "succeeded",
+                "attempts": 1,
+                "next_attempt_at": later,
+                "finished_at": later,
+            }
+            attempt = {
+                "id": delivery_id[-26:],
+                "delivery_id": delivery_id,
+                "attempted_at": later,
+                "status_code": 200,
+                "latency_ms": 1,
+            }
+            return values, attempt
+
         async with db.transaction() as conn:
-            stale = await repo.finish_attempt(
-                conn,
-                delivery_id="msg_" + "0" * 26,
-                owner="a",
-                attempt={},
-                values={"status": "succeeded"},
+            # "a" lost its lease to "c": only "c"'s outcome is written, in one batch.
+            assert (
+                await repo.finish_attempts(conn, owner="a", results=[result("msg_" + "0" * 26)])
+                == set()
             )
-        assert stale is False  # "a" lost its lease: its outcome is not written
+            written = await repo.finish_attempts(
+                conn, owner="c", results=[result(f"msg_{i:026d}") for i in range(2)]
+            )
+        assert written == {f"msg_{i:026d}" for i in range(2)}
+        async with db.read() as conn:
+            rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
+            logged = await repo.attempts_of(conn, [r["id"] for r in rows])
+        assert sorted(r["status"] for r in rows) == ["pending", "succeeded", "succeeded"]
+        assert {k: [a["number"] for a in v] for k, v in logged.items() if v} == {
+            f"msg_{i:026d}": [1] for i in range(2)
+        }
     finally:
         await db.dispose()
 
@@ -127,5 +154,34 @@ async def test_staging_takes_the_webhook_row_as_it_is_now(database_url: str) -> 
             assert (
                 await repo.list_deliveries(conn, webhook_id="X" * 26, statuses=None, limit=9) == []
             )
+    finally:
+        await db.dispose()
+
+
+async def test_queue_stats_count_each_webhooks_pending_deliveries(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        now = to_millis(datetime.now(UTC))
+        await _queue(db, 3, now)
+        async with db.transaction() as conn:
+            await repo.claim(
+                conn,
+                webhook_id="W" * 26,
+                owner="a",
+                now=now,
+                lease_until=now + timedelta(seconds=10),
+                limit=1,
+            )
+        async with db.read() as conn:
+            stats = await repo.queue_stats(conn)
+            due = await repo.due_webhook_ids(conn, now=now)
+        # Leased (in flight) deliveries are still pending; the oldest is the queue time.
+        assert stats == [{"webhook_id": "W" * 26, "depth": 3, "oldest": now}]
+        assert due == ["W" * 26]
+        async with db.transaction() as conn:
+            await repo.skip_pending(conn, "W" * 26, now=now + timedelta(seconds=11))
+        async with db.read() as conn:
+            assert await repo.queue_stats(conn) == []
+            assert await repo.due_webhook_ids(conn, now=now) == []
     finally:
         await db.dispose()

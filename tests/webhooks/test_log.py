@@ -12,7 +12,7 @@ from app.events.retention import purge_before
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks.deliveries import prune_log
-from app.webhooks.dispatcher import EVENT_DELETED
+from app.webhooks.outcomes import EVENT_DELETED
 from db.tables import attempts_table, events_table
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, deliveries, publish, setup_world

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-from app.webhooks.dispatcher import backoff_seconds, is_retryable
+from app.webhooks.outcomes import backoff_seconds, is_retryable
 from app.webhooks.sender import retry_after_seconds
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, deliveries, publish, setup_world
