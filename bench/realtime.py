@@ -2,6 +2,7 @@
 
 usage: ./dev bench realtime [--harness DIR] [--subscribers 1000] [--rate 200] [--duration 20]
                             [--workers 1,2] [--sweep 50,100,200,400,800] [--sweep-duration 10]
+                            [--filters distinct|channel|all]
                             [--skip-reference] [--skip-postgraphile] [--smoke]
 
 Drives the shared harness (``fanout_bench.py``; default ``../shared/perf/realtime`` next to
@@ -10,7 +11,9 @@ for 20 s, exact missing/duplicate/unexpected counts per subscriber. In order: th
 ceiling server (``run_reference.sh``), PostGraphile 5 (``run_postgraphile.sh``), then
 ``eventgraph serve`` on PostgreSQL for each ``--workers`` value (a fresh ``eventgraph_rt``
 database each time), then the publish-rate sweep on one process: the highest rate whose p99
-stays under 100 ms with nothing missing. Results: ``bench/results/realtime/``.
+stays under 100 ms with nothing missing. ``--filters all`` (every subscriber gets every
+event) at a low rate measures the delivery side with little publishing in it. Results:
+``bench/results/realtime/``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=None, help="events per second")
     parser.add_argument("--duration", type=float, default=None, help="publish seconds")
     parser.add_argument("--workers", default="1,2", help="comma-separated serve --workers")
+    parser.add_argument(
+        "--filters",
+        choices=["distinct", "channel", "all"],
+        default="distinct",
+        help="the harness's subscriber filters (all: every subscriber gets every event)",
+    )
     parser.add_argument(
         "--sweep", default=None, help="publish rates tried in order (events/s) for the p99 bound"
     )
@@ -129,7 +138,8 @@ def main(argv: list[str]) -> None:
     rates = args.sweep if args.sweep is not None else ("" if smoke else "50,100,200,400,800")
     sweep = [float(r) for r in rates.split(",") if r]
     sweep_duration = args.sweep_duration or 10.0
-    load = ["--subscribers", str(subscribers), "--rate", str(rate), "--duration", str(duration)]
+    shape = ["--subscribers", str(subscribers), "--filters", args.filters]
+    load = [*shape, "--rate", str(rate), "--duration", str(duration)]
     OUT.mkdir(parents=True, exist_ok=True)
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     if not _harness_python().exists():
@@ -159,8 +169,7 @@ def main(argv: list[str]) -> None:
         label = f"eventgraph-w1-{sweep_rate:g}"
         result = _run_eventgraph(
             harness,
-            ["--subscribers", str(subscribers), "--rate", str(sweep_rate),
-             "--duration", str(sweep_duration)],
+            [*shape, "--rate", str(sweep_rate), "--duration", str(sweep_duration)],
             workers=1, label=label, out=OUT / f"{label}.json",
         )  # fmt: skip
         ok = _passes(result, sweep_rate)
@@ -171,6 +180,7 @@ def main(argv: list[str]) -> None:
 
     report = {
         "subscribers": subscribers,
+        "filters": args.filters,
         "rate": rate,
         "duration_s": duration,
         "runs": {label: _row(r) for label, r in runs.items()},
@@ -219,8 +229,8 @@ def _print(report: dict[str, Any]) -> None:
         ]
     ]  # fmt: skip
     print(
-        f"\nFanout: {report['subscribers']:,} graphql-transport-ws subscribers, distinct"
-        f" filters, {report['rate']:g} events/s for {report['duration_s']:g} s"
+        f"\nFanout: {report['subscribers']:,} graphql-transport-ws subscribers,"
+        f" {report['filters']} filters, {report['rate']:g} events/s for {report['duration_s']:g} s"
     )
     if rows:
         common.print_table(headers, rows)

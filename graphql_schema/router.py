@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,9 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth.credentials import SESSION_COOKIE, connection_params_secret, request_secret
@@ -70,6 +74,9 @@ async def resolve_principal(
     return principal, None
 
 
+logger = logging.getLogger(__name__)
+
+
 class TextFrames(ASGIWebSocketAdapter):
     """Every WebSocket message as a text frame: graphql-ws clients reject binary ones."""
 
@@ -78,13 +85,27 @@ class TextFrames(ASGIWebSocketAdapter):
             await self.ws.send_text(orjson.dumps(message).decode())
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+        except RuntimeError as exc:
+            # uvicorn refuses a send once it has seen the connection close (a ping timeout,
+            # a reset) and the operation's task ran before the receive loop could stop it.
+            raise WebSocketDisconnected from exc
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):
+            # A client that vanished mid-send is normal; Strawberry would log an ERROR.
+            logger.debug("WebSocket client gone while sending: %r", error.__cause__)
+            return
+        await super().handle_task_exception(error)
 
 
 class EventgraphRouter(GraphQLRouter[Context, None]):
-    """Strawberry's router, with its transport errors in the GraphQL-over-HTTP shape and
-    every WebSocket message as a text frame."""
+    """Strawberry's router, with its transport errors in the GraphQL-over-HTTP shape,
+    every WebSocket message as a text frame, and a vanished client not logged as an error."""
 
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies and GET ``variables``: strict JSON within the limits, or a 400."""
