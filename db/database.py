@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import NewType, NoReturn, TypeVar
 
 from sqlalchemy import text
@@ -15,6 +16,14 @@ from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
+
+_WROTE: ContextVar[bool] = ContextVar("eventgraph_wrote", default=False)
+
+
+def writing() -> None:
+    """Called by a repository before it sends a write: ``run_alone`` must not repeat it."""
+    _WROTE.set(True)
+
 
 ReadConn = NewType("ReadConn", AsyncConnection)
 WriteConn = NewType("WriteConn", AsyncConnection)
@@ -118,6 +127,31 @@ class Database:
             finally:
                 if OPTIMISTIC.get():
                     OPTIMISTIC.reset(optimistic)
+        raise AssertionError("unreachable")
+
+    async def run_alone(self, work: Callable[[WriteConn], Awaitable[T]]) -> T:
+        """``work`` on a connection where each statement commits on its own (no BEGIN, no
+        COMMIT round trip: a statement that takes a lock holds it only while the server
+        runs and commits it). Checked out without a ping; run once more on a fresh
+        connection when the connection turns out lost before ``work`` sent a write
+        (``writing()``). A loss after that is ``DatabaseUnavailable`` (503): the write may
+        or may not have committed, as with a lost COMMIT."""
+        for attempt in (1, 2):
+            optimistic = OPTIMISTIC.set(True)
+            wrote = _WROTE.set(False)
+            try:
+                async with self._write_engine.connect() as conn:
+                    OPTIMISTIC.reset(optimistic)
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    return await work(WriteConn(conn))
+            except Exception as exc:
+                lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
+                if attempt == 2 or _WROTE.get() or not lost:
+                    _reraise(exc)
+            finally:
+                if OPTIMISTIC.get():
+                    OPTIMISTIC.reset(optimistic)
+                _WROTE.reset(wrote)
         raise AssertionError("unreachable")
 
     @asynccontextmanager

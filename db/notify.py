@@ -32,6 +32,9 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+Notice = tuple[str, str]
+"""(channel, payload) of a ``pg_notify`` that a write statement sends with its commit."""
+
 _NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
 
 

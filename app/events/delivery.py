@@ -17,6 +17,7 @@ from typing import Protocol
 
 from app.events.read import EventRow
 from db.database import WriteConn
+from db.notify import Notice
 
 
 class DeliveryKind(Enum):
@@ -26,6 +27,10 @@ class DeliveryKind(Enum):
 
 class DeliveryTarget(Protocol):
     """Something that receives every published or replayed event."""
+
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        """Whether ``stage`` may write anything for events of ``channel_ids``: when no
+        target does, a publish is one statement that commits on its own."""
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         """Inside the writing transaction; raising rolls the write back."""
@@ -41,6 +46,9 @@ class WakeTarget(Protocol):
         """Inside the writing transaction, before its rows are written; raising rolls the
         write back. Must cost no round trip once the rows exist (the lock is held then)."""
 
+    def wake_notice(self, kind: DeliveryKind) -> Notice | None:
+        """``stage_wake`` as a notice sent with the commit of a one-statement publish."""
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -50,6 +58,16 @@ class Delivery:
     async def stage_wake(self, conn: WriteConn, kind: DeliveryKind) -> None:
         for wake in self.wakes:
             await wake.stage_wake(conn, kind)
+
+    def wake_notices(self, kind: DeliveryKind) -> list[Notice]:
+        notices = (wake.wake_notice(kind) for wake in self.wakes)
+        return [notice for notice in notices if notice is not None]
+
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        for target in self.targets:
+            if await target.stages(conn, channel_ids):
+                return True
+        return False
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         for target in self.targets:

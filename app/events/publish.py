@@ -26,6 +26,7 @@ from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
 from app.text import check_text
 from db.database import Database, WriteConn
+from db.notify import Notice
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.errors import MissingReferenceError
@@ -130,6 +131,15 @@ async def publish_events(
     def path_of(index: int) -> str:
         return path_prefix if single else f"{path_prefix}[{index}]"
 
+    if idempotency_key is None and db.dialect == "postgresql":
+        alone = await _publish_alone(
+            db, settings, principal, channel_id, drafts, path_prefix, path_of, delivery
+        )
+        if alone is not None:
+            EVENTS_PUBLISHED.inc(len(alone))
+            await delivery.committed(alone, DeliveryKind.PUBLISHED)
+            return alone
+
     async def store(conn: WriteConn) -> tuple[list[str] | None, list[EventRow]]:
         """(ids stored earlier under the key, or None; the events stored now)."""
         channel = await channel_repo.get_channel(conn, channel_id)
@@ -161,6 +171,36 @@ async def publish_events(
     EVENTS_PUBLISHED.inc(len(stored))
     await delivery.committed(stored, DeliveryKind.PUBLISHED)
     return stored
+
+
+async def _publish_alone(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    channel_id: str,
+    drafts: Sequence[EventDraft],
+    path_prefix: str,
+    path_of: Callable[[int], str],
+    delivery: Delivery,
+) -> list[EventRow] | None:
+    """The publish as one statement that commits on its own, with its wake-up notice
+    (PostgreSQL): the position lock is held while the server inserts and commits, never
+    across a round trip to this process. ``None`` when a delivery target must stage
+    something in the same transaction (e.g. a webhook outbox row): then the caller uses
+    a transaction."""
+    notices = delivery.wake_notices(DeliveryKind.PUBLISHED)
+    if len(notices) > 1:
+        return None
+
+    async def store(conn: WriteConn) -> list[EventRow] | None:
+        if await delivery.stages(conn, frozenset((channel_id,))):
+            return None
+        channel = await channel_repo.get_channel(conn, channel_id)
+        rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
+        notice = notices[0] if notices else None
+        return await _store(conn, principal, channel_id, drafts, rows, path_of, notice=notice)
+
+    return await db.run_alone(store)
 
 
 def _checked_rows(
@@ -215,6 +255,8 @@ async def _store(
     drafts: Sequence[EventDraft],
     rows: list[dict[str, Any]],
     path_of: Callable[[int], str],
+    *,
+    notice: Notice | None = None,
 ) -> list[EventRow]:
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
@@ -228,7 +270,7 @@ async def _store(
                     path=_join(path_of(index), "parentId"),
                 )
     try:
-        return list(await event_writes.insert_events(conn, rows))
+        return list(await event_writes.insert_events(conn, rows, notice=notice))
     except MissingReferenceError:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
 

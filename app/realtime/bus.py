@@ -22,7 +22,7 @@ from broadcaster import Broadcast
 from app.observability.metrics import BUS_CONNECTED, BUS_RECONNECTS
 from app.settings import Settings
 from db.database import Database, WriteConn
-from db.notify import NotifyListener, asyncpg_dsn, notify, notify_at_commit
+from db.notify import Notice, NotifyListener, asyncpg_dsn, notify, notify_at_commit
 
 CHANNEL = "eventgraph_events"
 OnMessage = Callable[[str], None]
@@ -48,6 +48,10 @@ class Bus(Protocol):
 
     async def stage(self, conn: WriteConn, message: str) -> None:
         """Send ``message`` when the transaction of ``conn`` commits (only if ``at_commit``)."""
+
+    def commit_notice(self, message: str) -> Notice:
+        """``message`` as a notice a write statement sends with its commit (only if
+        ``at_commit``)."""
 
     async def stop(self) -> None: ...
 
@@ -97,6 +101,9 @@ class MemoryBus:
         await self._broadcast.publish(CHANNEL, message)
 
     async def stage(self, conn: WriteConn, message: str) -> None:
+        raise NotImplementedError("the memory bus sends after the commit")
+
+    def commit_notice(self, message: str) -> Notice:
         raise NotImplementedError("the memory bus sends after the commit")
 
     async def stop(self) -> None:
@@ -151,6 +158,9 @@ class PostgresBus:
 
     async def stage(self, conn: WriteConn, message: str) -> None:
         await notify_at_commit(conn, CHANNEL, message)
+
+    def commit_notice(self, message: str) -> Notice:
+        return CHANNEL, message
 
     async def stop(self) -> None:
         if self._listener is not None:

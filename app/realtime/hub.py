@@ -23,7 +23,7 @@ from app.realtime.bus import Bus
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
 from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
-from db.notify import NOTIFY_LIMIT_BYTES
+from db.notify import NOTIFY_LIMIT_BYTES, Notice
 from db.query.ast import Filter
 from db.query.scope import ReadScope
 from db.repositories import stream as stream_repo
@@ -113,6 +113,10 @@ class Hub:
         database). The message cannot carry the position yet; receivers only wake."""
         if self.bus.at_commit:
             await self.bus.stage(conn, f"p {self._origin}")
+
+    def wake_notice(self) -> Notice | None:
+        """``stage_published`` as a notice for a publish that is one statement."""
+        return self.bus.commit_notice(f"p {self._origin}") if self.bus.at_commit else None
 
     async def published(self, rows: Sequence[EventRow]) -> None:
         """After a publish commits: read now, and wake the other processes (unless the

@@ -21,6 +21,7 @@ from redis.retry import Retry
 
 from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
 from db.database import WriteConn
+from db.notify import Notice
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -62,6 +63,9 @@ class RedisBus:
         await self._publisher.publish(CHANNEL, message)
 
     async def stage(self, conn: WriteConn, message: str) -> None:
+        raise NotImplementedError("the Redis bus sends after the commit")
+
+    def commit_notice(self, message: str) -> Notice:
         raise NotImplementedError("the Redis bus sends after the commit")
 
     async def stop(self) -> None:

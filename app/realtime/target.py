@@ -8,6 +8,7 @@ from app.events.delivery import DeliveryKind
 from app.events.read import EventRow
 from app.realtime.hub import Hub
 from db.database import WriteConn
+from db.notify import Notice
 
 
 class RealtimeTarget:
@@ -20,6 +21,12 @@ class RealtimeTarget:
     async def stage_wake(self, conn: WriteConn, kind: DeliveryKind) -> None:
         if kind is DeliveryKind.PUBLISHED:
             await self._hub.stage_published(conn)
+
+    def wake_notice(self, kind: DeliveryKind) -> Notice | None:
+        return self._hub.wake_notice() if kind is DeliveryKind.PUBLISHED else None
+
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        return False
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         return None

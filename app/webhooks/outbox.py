@@ -141,6 +141,12 @@ class WebhookOutbox:
         self._hooks, self._loaded_at, self._loaded_version = hooks, time.monotonic(), version
         return hooks
 
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        return any(
+            hook.channel_id is None or hook.channel_id in channel_ids
+            for hook in await self._current(conn)
+        )
+
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if not rows:
             return

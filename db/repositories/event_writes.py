@@ -17,9 +17,11 @@ import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 from ulid import ULID
 
-from db.database import ReadConn, WriteConn
+from db.database import ReadConn, WriteConn, writing
+from db.notify import Notice
 from db.query.scope import ReadScope, readable
 from db.repositories.errors import MissingReferenceError
 from db.tables import events_table, positions_table
@@ -35,8 +37,7 @@ _COLUMNS = ", ".join(_TEXT)
 _PICKED = ", ".join(f"r.{c}::jsonb" if c in _JSON else f"r.{c}" for c in _TEXT)
 # One statement on PostgreSQL: reserve positions (taking the lock) and insert the rows
 # from arrays; the counters' trigger runs at its end, after the lock (docs/counters.md).
-_INSERT_PG = text(
-    f"""
+_INSERT_PG_SQL = f"""
 WITH pos AS (
     UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq
 ), r AS (
@@ -46,14 +47,20 @@ WITH pos AS (
     INSERT INTO events ({_COLUMNS}, seq, created_at)
     SELECT {_PICKED}, pos.last_seq - :n + r.ord, :created_at
     FROM pos, r
-)
-SELECT last_seq FROM pos
-"""  # noqa: S608 - column names from the table definition
-).bindparams(
+)"""  # noqa: S608 - column names from the table definition
+_INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
     bindparam("created_at", type_=UtcDateTime),
 )
+_INSERT_PG = text(f"{_INSERT_PG_SQL}\nSELECT last_seq FROM pos").bindparams(*_INSERT_PARAMS)
+# The same with a pg_notify that PostgreSQL sends when the statement's transaction commits.
+_INSERT_PG_NOTIFY = text(
+    f"""{_INSERT_PG_SQL}, note AS (
+    SELECT pg_notify(:notice_channel, :notice_payload) AS sent
+)
+SELECT last_seq FROM pos, note"""  # noqa: S608 - the statement above
+).bindparams(*_INSERT_PARAMS)
 
 
 def _next_ulid(created_at: datetime) -> str:
@@ -78,9 +85,12 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-async def insert_events(conn: WriteConn, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def insert_events(
+    conn: WriteConn, rows: list[dict[str, Any]], *, notice: Notice | None = None
+) -> list[dict[str, Any]]:
     """Give the ``prepare``d ``rows`` (one ``created_at``) commit positions in list order,
-    insert them and count them; returns them with ``seq`` set.
+    insert them and count them; returns them with ``seq`` set. ``notice`` (PostgreSQL)
+    is sent by the same statement, delivered when its transaction commits.
 
     Raises ``MissingReferenceError`` when the channel or workspace no longer exists.
     """
@@ -94,8 +104,14 @@ async def insert_events(conn: WriteConn, rows: list[dict[str, Any]]) -> list[dic
             params["meta"] = [_json(row.get("meta")) for row in rows]
             params["n"] = count
             params["created_at"] = rows[0]["created_at"]
-            last = int((await conn.execute(_INSERT_PG, params)).scalar_one())
+            statement = _INSERT_PG
+            if notice is not None:
+                statement = _INSERT_PG_NOTIFY
+                params["notice_channel"], params["notice_payload"] = notice
+            writing()
+            last = int((await conn.execute(statement, params)).scalar_one())
         else:  # one writer at a time: the statements need no particular order
+            writing()
             last = await _reserve(conn, count)
             _number(rows, last)
             await conn.execute(insert(events_table), rows)

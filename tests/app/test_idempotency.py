@@ -34,6 +34,9 @@ class Recorder:
         self.staged: list[str] = []
         self.delivered: list[str] = []
 
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        return True
+
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         self.staged.extend(row["id"] for row in rows)
 

@@ -215,6 +215,9 @@ async def test_hooks_run_in_and_after_the_transaction(
     seen: list[str] = []
 
     class Recorder:
+        async def stages(self, conn: Any, channel_ids: frozenset[str]) -> bool:
+            return True
+
         async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
             seen.append(f"stage:{kind.value}:{len(rows)}")
 

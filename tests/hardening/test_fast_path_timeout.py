@@ -59,5 +59,8 @@ async def test_a_timeout_on_a_shortcut_is_answered_once_as_the_general_path_does
         assert (shortcut.status_code, shortcut.headers.get("retry-after")) == (503, "1")
         assert shortcut.headers["content-type"] == reference.headers["content-type"]
         assert shortcut.content == reference.content, (route, shortcut.text, reference.text)
-        # Handed on, the request would run its statements on both paths.
-        assert fast_statements <= general_statements, (route, fast_statements, general_statements)
+        # Handed on, the request would run its statements on both paths. Under load the
+        # general path can meet the 1 ms budget in its checkout ping, before any statement;
+        # the shortcut (no ping) then reaches its one statement.
+        budget = max(general_statements, 1)
+        assert fast_statements <= budget, (route, fast_statements, general_statements)

@@ -174,6 +174,9 @@ async def test_replay_service_calls_the_delivery_hook(world: World, database_url
     staged: list[str] = []
 
     class Recorder:
+        async def stages(self, conn: Any, channel_ids: frozenset[str]) -> bool:
+            return True
+
         async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
             assert kind is DeliveryKind.REPLAYED
             staged.extend(row["id"] for row in rows)

@@ -155,6 +155,9 @@ async def test_openapi_documents_the_routes(api: Api) -> None:
 
 
 class Refuses:
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        return True
+
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         raise RuntimeError("refused")
 

@@ -1,0 +1,145 @@
+"""On PostgreSQL a publish that no delivery target stages into is one statement that
+commits on its own, with its wake-up notice: the position lock is never held across a
+round trip to the server process, and the other processes still wake at its commit."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from app.auth.principal import ADMIN
+from app.events.delivery import Delivery, DeliveryKind
+from app.events.publish import EventDraft, publish_events
+from app.realtime.bus import PostgresBus
+from app.realtime.hub import Hub
+from app.realtime.target import RealtimeTarget
+from app.settings import Settings
+from db.database import Database, WriteConn
+from tests.app.conftest import make_channel, make_workspace
+
+
+@pytest.fixture
+async def channel(db: Database, dialect: str) -> str:
+    if dialect != "postgresql":
+        pytest.skip("the one-statement publish is PostgreSQL's")
+    await make_workspace(db, "ws")
+    return await make_channel(db, "orders")
+
+
+def _position_lock_is_free(url: str) -> bool:
+    """Whether another session can take the position lock right now (within 300 ms)."""
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    done = subprocess.run(
+        [
+            "psql",
+            dsn,
+            "-qAtc",
+            "SET lock_timeout = '300ms';"
+            " UPDATE event_positions SET last_seq = last_seq WHERE id = 1",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0
+
+
+def _terminate(url: str, pid: int) -> None:
+    # Blocking on purpose: asyncpg cannot see the socket close before the next checkout.
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    subprocess.run(
+        ["psql", dsn, "-qAtc", f"SELECT pg_terminate_backend({pid}); SELECT pg_sleep(0.3)"],
+        check=True,
+        capture_output=True,
+    )
+
+
+class Staging:
+    """A target that stages into every publish (as an active webhook does)."""
+
+    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+        return True
+
+    async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:
+        return None
+
+    async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("targets", "free"), [((), True), ((Staging(),), False)])
+async def test_the_position_lock_is_not_held_after_the_insert_returns(
+    db: Database, settings: Settings, channel: str, targets: tuple[Any, ...], free: bool
+) -> None:
+    seen: list[bool] = []
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Runs in this process right after the insert's answer arrived and before
+        # anything else is sent: blocking here stands for a busy event loop.
+        if "INSERT INTO events" in statement:
+            seen.append(_position_lock_is_free(db.url))
+
+    engine = db._write_engine.sync_engine
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        await publish_events(
+            db=db,
+            settings=settings,
+            principal=ADMIN,
+            channel_id=channel,
+            drafts=[EventDraft(type="t", data={"n": 1})],
+            delivery=Delivery(targets),
+        )
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    assert seen == [free]
+
+
+async def test_a_one_statement_publish_wakes_the_other_processes_at_its_commit(
+    db: Database, settings: Settings, channel: str
+) -> None:
+    received: asyncio.Queue[str] = asyncio.Queue()
+    listener = PostgresBus(db, db.url, check_seconds=0.5)  # "another process"
+    await listener.start(received.put_nowait)
+    hub = Hub(db=db, bus=PostgresBus(db, db.url, check_seconds=0.5), settings=settings)
+    target = RealtimeTarget(hub)
+    try:
+        assert await asyncio.wait_for(received.get(), 5) == ""  # connected
+        assert hub.wake_notice() is not None
+        rows = await publish_events(
+            db=db,
+            settings=settings,
+            principal=ADMIN,
+            channel_id=channel,
+            drafts=[EventDraft(type="t", data={"n": 1})],
+            delivery=Delivery(targets=(), wakes=(target,)),
+        )
+        assert rows[0]["seq"] >= 1
+        assert (await asyncio.wait_for(received.get(), 5)).startswith("p ")
+    finally:
+        await listener.stop()
+
+
+async def test_a_lost_connection_before_the_write_runs_the_publish_again_once(
+    db: Database, settings: Settings, channel: str
+) -> None:
+    async def backend(conn: WriteConn) -> Any:
+        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+    _terminate(db.url, await db.run_alone(backend))
+    rows = await publish_events(
+        db=db,
+        settings=settings,
+        principal=ADMIN,
+        channel_id=channel,
+        drafts=[EventDraft(type="t", data={"n": 1})],
+        delivery=Delivery(),
+    )
+    async with db.read() as conn:
+        stored = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()
+    assert stored == 1
+    assert len(rows) == 1
