@@ -58,6 +58,19 @@ def _terminate(url: str, pid: int) -> None:
     )
 
 
+async def _publish_one(
+    db: Database, settings: Settings, channel: str, delivery: Delivery
+) -> list[Any]:
+    return await publish_events(
+        db=db,
+        settings=settings,
+        principal=ADMIN,
+        channel_id=channel,
+        drafts=[EventDraft(type="t", data={"n": 1})],
+        delivery=delivery,
+    )
+
+
 class Staging:
     """A target that stages into every publish (as an active webhook does)."""
 
@@ -86,14 +99,7 @@ async def test_the_position_lock_is_not_held_after_the_insert_returns(
     engine = db._write_engine.sync_engine
     event.listen(engine, "after_cursor_execute", after)
     try:
-        await publish_events(
-            db=db,
-            settings=settings,
-            principal=ADMIN,
-            channel_id=channel,
-            drafts=[EventDraft(type="t", data={"n": 1})],
-            delivery=Delivery(targets),
-        )
+        await _publish_one(db, settings, channel, Delivery(targets))
     finally:
         event.remove(engine, "after_cursor_execute", after)
     assert seen == [free]
@@ -110,14 +116,7 @@ async def test_a_one_statement_publish_wakes_the_other_processes_at_its_commit(
     try:
         assert await asyncio.wait_for(received.get(), 5) == ""  # connected
         assert hub.wake_notice() is not None
-        rows = await publish_events(
-            db=db,
-            settings=settings,
-            principal=ADMIN,
-            channel_id=channel,
-            drafts=[EventDraft(type="t", data={"n": 1})],
-            delivery=Delivery(targets=(), wakes=(target,)),
-        )
+        rows = await _publish_one(db, settings, channel, Delivery(wakes=(target,)))
         assert rows[0]["seq"] >= 1
         assert (await asyncio.wait_for(received.get(), 5)).startswith("p ")
     finally:
@@ -131,14 +130,7 @@ async def test_a_lost_connection_before_the_write_runs_the_publish_again_once(
         return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
     _terminate(db.url, await db.run_alone(backend))
-    rows = await publish_events(
-        db=db,
-        settings=settings,
-        principal=ADMIN,
-        channel_id=channel,
-        drafts=[EventDraft(type="t", data={"n": 1})],
-        delivery=Delivery(),
-    )
+    rows = await _publish_one(db, settings, channel, Delivery())
     async with db.read() as conn:
         stored = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()
     assert stored == 1
