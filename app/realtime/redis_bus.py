@@ -27,6 +27,7 @@ logger = logging.getLogger("eventgraph.realtime.bus")
 
 MAX_BACKOFF_SECONDS = 5.0
 CLIENT_NAME = "eventgraph-bus"  # + "-<pid>", in Redis's CLIENT LIST
+CLOSE_SECONDS = 5.0  # closing a connection never holds shutdown longer than this
 
 
 class RedisBus:
@@ -73,7 +74,8 @@ class RedisBus:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
-        await self._publisher.aclose()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._publisher.aclose(), CLOSE_SECONDS)
 
     def _set(self, connected: bool, reconnect: bool) -> None:
         self._connected = connected
@@ -101,9 +103,9 @@ class RedisBus:
                 if self._connected:
                     self._set(False, False)
                 with suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)  # type: ignore[no-untyped-call]
                 with suppress(Exception):
-                    await client.aclose()
+                    await asyncio.wait_for(client.aclose(), CLOSE_SECONDS)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
 
