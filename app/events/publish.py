@@ -131,15 +131,6 @@ async def publish_events(
     def path_of(index: int) -> str:
         return path_prefix if single else f"{path_prefix}[{index}]"
 
-    if idempotency_key is None and db.dialect == "postgresql":
-        alone = await _publish_alone(
-            db, settings, principal, channel_id, drafts, path_prefix, path_of, delivery
-        )
-        if alone is not None:
-            EVENTS_PUBLISHED.inc(len(alone))
-            await delivery.committed(alone, DeliveryKind.PUBLISHED)
-            return alone
-
     async def store(conn: WriteConn) -> tuple[list[str] | None, list[EventRow]]:
         """(ids stored earlier under the key, or None; the events stored now)."""
         channel = await channel_repo.get_channel(conn, channel_id)
@@ -164,10 +155,17 @@ async def publish_events(
         await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
         return None, stored
 
-    # One connection and transaction: the channel is read on the writing connection.
-    prior_ids, stored = await db.run_write(store)
-    if prior_ids is not None:
-        return await _stored_before(db, principal, prior_ids, key_path)
+    alone: list[EventRow] | None = None
+    if idempotency_key is None and db.dialect == "postgresql":
+        alone = await _publish_alone(
+            db, settings, principal, channel_id, drafts, path_prefix, path_of, delivery
+        )
+    if alone is not None:
+        stored = alone
+    else:  # one connection and transaction: the channel is read on the writing connection
+        prior_ids, stored = await db.run_write(store)
+        if prior_ids is not None:
+            return await _stored_before(db, principal, prior_ids, key_path)
     EVENTS_PUBLISHED.inc(len(stored))
     await delivery.committed(stored, DeliveryKind.PUBLISHED)
     return stored

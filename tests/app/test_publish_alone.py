@@ -21,6 +21,7 @@ from app.realtime.target import RealtimeTarget
 from app.settings import Settings
 from db.database import Database, WriteConn
 from tests.app.conftest import make_channel, make_workspace
+from tests.fixtures.databases import terminate_backend
 
 
 @pytest.fixture
@@ -46,16 +47,6 @@ def _position_lock_is_free(url: str) -> bool:
         text=True,
     )
     return done.returncode == 0
-
-
-def _terminate(url: str, pid: int) -> None:
-    # Blocking on purpose: asyncpg cannot see the socket close before the next checkout.
-    dsn = url.replace("postgresql+asyncpg", "postgresql")
-    subprocess.run(
-        ["psql", dsn, "-qAtc", f"SELECT pg_terminate_backend({pid}); SELECT pg_sleep(0.3)"],
-        check=True,
-        capture_output=True,
-    )
 
 
 async def _publish_one(
@@ -129,7 +120,7 @@ async def test_a_lost_connection_before_the_write_runs_the_publish_again_once(
     async def backend(conn: WriteConn) -> Any:
         return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
-    _terminate(db.url, await db.run_alone(backend))
+    terminate_backend(await db.run_alone(backend))
     rows = await _publish_one(db, settings, channel, Delivery())
     async with db.read() as conn:
         stored = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()

@@ -3,29 +3,17 @@ before the COMMIT was sent; nothing is stored twice."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from db.database import Database, WriteConn
-from tests.fixtures.databases import PG_ADMIN_URL
+from tests.fixtures.databases import terminate_backend
 
 
 async def _backend(conn: WriteConn) -> Any:
     return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-
-
-def _terminate(pid: int) -> None:
-    # Blocking on purpose: the event loop does not run, so asyncpg cannot notice the
-    # closed socket before the next checkout; only the failed statement tells.
-    admin = PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
-    subprocess.run(
-        ["psql", admin, "-qAtc", f"SELECT pg_terminate_backend({pid}); SELECT pg_sleep(0.3)"],
-        check=True,
-        capture_output=True,
-    )
 
 
 async def test_a_write_on_a_connection_that_died_unseen_is_run_again_once(
@@ -36,7 +24,7 @@ async def test_a_write_on_a_connection_that_died_unseen_is_run_again_once(
     async with db.transaction() as conn:
         await conn.execute(text("CREATE TABLE write_retry (n int)"))
     first = await db.run_write(_backend)
-    _terminate(first)
+    terminate_backend(first)
     runs: list[Any] = []
 
     async def insert(conn: WriteConn) -> Any:
