@@ -6,18 +6,23 @@ commits or rolls back with the events), ``committed`` runs after the commit (e.g
 the realtime tail). ``stage_wake`` runs inside the transaction before the rows are
 written, so before the position lock is taken (a NOTIFY that PostgreSQL delivers at the
 commit). Targets are registered once at start-up, so no caller can forget one.
+
+A publish on PostgreSQL is one statement that commits on its own when every target can
+say before the insert what it stages (``stage_in_statement``): an outbox row written by
+that statement, or nothing. Otherwise it is a transaction and ``stage`` runs inside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.events.read import EventRow
 from db.database import WriteConn
 from db.notify import Notice
+from db.repositories.event_writes import OutboxRow
 
 
 class DeliveryKind(Enum):
@@ -25,12 +30,25 @@ class DeliveryKind(Enum):
     REPLAYED = "event.replayed"
 
 
+class Staging(Enum):
+    """What ``stage_in_statement`` answers when it has no outbox row to write."""
+
+    NOTHING = "nothing"  # nothing to stage for these events
+    TRANSACTION = "transaction"  # ``stage`` must run inside the writing transaction
+
+
+InStatement = OutboxRow | Staging
+
+
 class DeliveryTarget(Protocol):
     """Something that receives every published or replayed event."""
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        """Whether ``stage`` may write anything for events of ``channel_ids``: when no
-        target does, a publish is one statement that commits on its own."""
+    async def stage_in_statement(
+        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+    ) -> InStatement:
+        """For a publish of ``rows`` (checked, not stored yet: no ``seq``) into
+        ``channel`` as one statement: the outbox row that statement writes beside them,
+        ``NOTHING``, or ``TRANSACTION`` when staging needs the stored rows."""
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         """Inside the writing transaction; raising rolls the write back."""
@@ -63,11 +81,20 @@ class Delivery:
         notices = (wake.wake_notice(kind) for wake in self.wakes)
         return [notice for notice in notices if notice is not None]
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
+    async def stage_in_statement(
+        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+    ) -> InStatement:
+        """The one outbox row a one-statement publish writes, ``NOTHING``, or
+        ``TRANSACTION`` (a target needs it, or two targets each have a row)."""
+        found: InStatement = Staging.NOTHING
         for target in self.targets:
-            if await target.stages(conn, channel_ids):
-                return True
-        return False
+            staged = await target.stage_in_statement(conn, channel, rows)
+            if staged is Staging.NOTHING:
+                continue
+            if staged is Staging.TRANSACTION or found is not Staging.NOTHING:
+                return Staging.TRANSACTION
+            found = staged
+        return found
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         for target in self.targets:

@@ -19,7 +19,7 @@ from app.errors import (
     Unauthenticated,
 )
 from app.events import idempotency
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.read import EventRow, get_events
 from app.json_input import check_value
 from app.observability.metrics import EVENTS_PUBLISHED
@@ -30,6 +30,7 @@ from db.notify import Notice
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.errors import MissingReferenceError
+from db.repositories.event_writes import OutboxRow
 
 MAX_META_BYTES = 16 * 1024
 
@@ -133,7 +134,7 @@ async def publish_events(
 
     async def store(conn: WriteConn) -> tuple[list[str] | None, list[EventRow]]:
         """(ids stored earlier under the key, or None; the events stored now)."""
-        channel = await channel_repo.get_channel(conn, channel_id)
+        channel = _found(await channel_repo.get_channel(conn, channel_id), channel_id)
         rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
         # Everything that need not see positions runs before the insert, which takes the
         # position lock: the lock is held for that statement, staging and the commit.
@@ -181,38 +182,46 @@ async def _publish_alone(
     path_of: Callable[[int], str],
     delivery: Delivery,
 ) -> list[EventRow] | None:
-    """The publish as one statement that commits on its own, with its wake-up notice
-    (PostgreSQL): the position lock is held while the server inserts and commits, never
-    across a round trip to this process. ``None`` when a delivery target must stage
-    something in the same transaction (e.g. a webhook outbox row): then the caller uses
-    a transaction."""
+    """The publish as one statement that commits on its own, with its wake-up notice and
+    the outbox row the delivery targets stage (PostgreSQL): the position lock is held
+    while the server inserts and commits, never across a round trip to this process.
+    ``None`` when a target must stage inside a transaction (matching that needs the
+    stored rows): then the caller uses one."""
     notices = delivery.wake_notices(DeliveryKind.PUBLISHED)
     if len(notices) > 1:
         return None
 
     async def store(conn: WriteConn) -> list[EventRow] | None:
-        if await delivery.stages(conn, frozenset((channel_id,))):
-            return None
-        channel = await channel_repo.get_channel(conn, channel_id)
+        channel = _found(await channel_repo.get_channel(conn, channel_id), channel_id)
         rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
+        staged = await delivery.stage_in_statement(conn, channel, rows)
+        if staged is Staging.TRANSACTION:
+            return None
+        outbox = None if isinstance(staged, Staging) else staged
         notice = notices[0] if notices else None
-        return await _store(conn, principal, channel_id, drafts, rows, path_of, notice=notice)
+        return await _store(
+            conn, principal, channel_id, drafts, rows, path_of, notice=notice, outbox=outbox
+        )
 
     return await db.run_alone(store)
+
+
+def _found(channel: Mapping[str, Any] | None, channel_id: str) -> Mapping[str, Any]:
+    if channel is None:
+        raise NotFound(f"channel {channel_id!r} not found", path="channelId")
+    return channel
 
 
 def _checked_rows(
     principal: Principal,
     settings: Settings,
     channel_id: str,
-    channel: Mapping[str, Any] | None,
+    channel: Mapping[str, Any],
     drafts: Sequence[EventDraft],
     path_prefix: str,
     path_of: Callable[[int], str],
 ) -> list[dict[str, Any]]:
     """The rows to insert, after every check of the channel, the token and the drafts."""
-    if channel is None:
-        raise NotFound(f"channel {channel_id!r} not found", path="channelId")
     if not principal.can_publish(channel_id=channel_id, workspace_id=channel["workspace_id"]):
         raise Forbidden(f"this token may not publish into channel {channel_id!r}")
     if not drafts:
@@ -255,6 +264,7 @@ async def _store(
     path_of: Callable[[int], str],
     *,
     notice: Notice | None = None,
+    outbox: OutboxRow | None = None,
 ) -> list[EventRow]:
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
@@ -268,7 +278,7 @@ async def _store(
                     path=_join(path_of(index), "parentId"),
                 )
     try:
-        return list(await event_writes.insert_events(conn, rows, notice=notice))
+        return list(await event_writes.insert_events(conn, rows, notice=notice, outbox=outbox))
     except MissingReferenceError:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
 

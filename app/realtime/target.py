@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from app.events.delivery import DeliveryKind
+from app.events.delivery import DeliveryKind, InStatement, Staging
 from app.events.read import EventRow
 from app.realtime.hub import Hub
 from db.database import WriteConn
@@ -25,8 +26,10 @@ class RealtimeTarget:
     def wake_notice(self, kind: DeliveryKind) -> Notice | None:
         return self._hub.wake_notice() if kind is DeliveryKind.PUBLISHED else None
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        return False
+    async def stage_in_statement(
+        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+    ) -> InStatement:
+        return Staging.NOTHING
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         return None

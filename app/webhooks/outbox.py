@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,7 @@ import orjson
 from ulid import ULID
 
 from app.events.archive import event_json
-from app.events.delivery import DeliveryKind
+from app.events.delivery import DeliveryKind, InStatement, Staging
 from app.events.read import EventRow
 from db.database import Database, WriteConn
 from db.query.ast import TRUE, Filter
@@ -35,6 +35,7 @@ from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
 from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
+from db.repositories.event_writes import OutboxRow
 from db.types import format_datetime
 
 FilterParser = Callable[[Any], Filter]
@@ -63,7 +64,47 @@ class StagedHook:
 
     @property
     def in_memory(self) -> bool:
-        return self.scope.admin and not relations_used(self.filter)
+        return self.scope.admin and not self.relations
+
+    @property
+    def relations(self) -> bool:
+        """Whether the filter tests related rows (then it is matched in SQL)."""
+        return bool(relations_used(self.filter))
+
+
+def _reads(scope: ReadScope, channel: Mapping[str, Any]) -> bool:
+    """Whether ``scope`` reads the events of ``channel`` (``db.query.scope.readable``)."""
+    return (
+        scope.admin
+        or not channel["private"]
+        or channel["id"] in scope.channel_ids
+        or channel["workspace_id"] in scope.workspace_ids
+    )
+
+
+def _targets(
+    hooks: Sequence[StagedHook],
+    rows: Sequence[EventRow],
+    matched: Mapping[tuple[ReadScope, str], set[str] | None],
+) -> list[tuple[str, list[int] | None]]:
+    """The outbox's ``hooks`` entry: per webhook with a match, the indexes of its events
+    in ``rows`` (``None``: all of them)."""
+    channels = {row["channel_id"] for row in rows}
+    targets: list[tuple[str, list[int] | None]] = []
+    for hook in hooks:
+        hits = matched[hook.key]
+        if hits is None and (hook.channel_id is None or len(channels) == 1):
+            targets.append((hook.id, None))  # every event of the batch
+            continue
+        picked = [
+            index
+            for index, row in enumerate(rows)
+            if (hits is None or row["id"] in hits)
+            and (hook.channel_id is None or row["channel_id"] == hook.channel_id)
+        ]
+        if picked:
+            targets.append((hook.id, picked))
+    return targets
 
 
 def _scope(raw: dict[str, Any]) -> ReadScope:
@@ -141,11 +182,33 @@ class WebhookOutbox:
         self._hooks, self._loaded_at, self._loaded_version = hooks, time.monotonic(), version
         return hooks
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        return any(
-            hook.channel_id is None or hook.channel_id in channel_ids
+    async def stage_in_statement(
+        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+    ) -> InStatement:
+        """The outbox row of a one-statement publish into ``channel``, matched in memory:
+        the creator's scope against the channel row, the filter against the rows. A filter
+        with relations needs the stored rows in SQL: then ``TRANSACTION``."""
+        hooks = [
+            hook
             for hook in await self._current(conn)
-        )
+            if hook.channel_id is None or hook.channel_id == channel["id"]
+        ]
+        matched: dict[tuple[ReadScope, str], set[str] | None] = {}
+        for hook in hooks:
+            if hook.key in matched:
+                continue
+            if hook.relations:
+                return Staging.TRANSACTION
+            if not _reads(hook.scope, channel):
+                matched[hook.key] = set()
+            elif hook.filter == TRUE:
+                matched[hook.key] = None
+            else:
+                matched[hook.key] = {r["id"] for r in rows if matches(hook.filter, r)}
+        targets = _targets(hooks, rows, matched)
+        if not targets:
+            return Staging.NOTHING
+        return OutboxRow(DeliveryKind.PUBLISHED.value, orjson.dumps(targets).decode())
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if not rows:
@@ -155,21 +218,7 @@ class WebhookOutbox:
             return
         channels = {row["channel_id"] for row in rows}
         hooks = [h for h in hooks if h.channel_id is None or h.channel_id in channels]
-        matched = await self._match(conn, hooks, rows)
-        targets: list[tuple[str, list[int] | None]] = []
-        for hook in hooks:
-            hits = matched[hook.key]
-            if hits is None and (hook.channel_id is None or len(channels) == 1):
-                targets.append((hook.id, None))  # every event of the batch
-                continue
-            picked = [
-                index
-                for index, row in enumerate(rows)
-                if (hits is None or row["id"] in hits)
-                and (hook.channel_id is None or row["channel_id"] == hook.channel_id)
-            ]
-            if picked:
-                targets.append((hook.id, picked))
+        targets = _targets(hooks, rows, await self._match(conn, hooks, rows))
         if not targets:
             return
         entries = {"events": [[r["id"], r.get("seq") or 0] for r in rows], "hooks": targets}

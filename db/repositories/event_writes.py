@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 from ulid import ULID
 
 from db.database import ReadConn, WriteConn, writing
@@ -53,14 +53,45 @@ _INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     bindparam("n", type_=BigInteger),
     bindparam("created_at", type_=UtcDateTime),
 )
-_INSERT_PG = text(f"{_INSERT_PG_SQL}\nSELECT last_seq FROM pos").bindparams(*_INSERT_PARAMS)
-# The same with a pg_notify that PostgreSQL sends when the statement's transaction commits.
-_INSERT_PG_NOTIFY = text(
-    f"""{_INSERT_PG_SQL}, note AS (
+# Optional parts after the insert: a webhook outbox row for the batch (its events' ids and
+# positions built here, its webhook targets computed by the caller), and a pg_notify that
+# PostgreSQL sends when the statement's transaction commits.
+_OUTBOX_SQL = """, box AS (
+    INSERT INTO webhook_outbox (kind, created_at, entries)
+    SELECT :outbox_kind, :created_at, json_build_object(
+        'events',
+        (SELECT json_agg(json_build_array(r.id, pos.last_seq - :n + r.ord) ORDER BY r.ord)
+         FROM r),
+        'hooks', CAST(:outbox_hooks AS json)
+    )::text
+    FROM pos
+)"""
+_NOTIFY_SQL = """, note AS (
     SELECT pg_notify(:notice_channel, :notice_payload) AS sent
-)
-SELECT last_seq FROM pos, note"""  # noqa: S608 - the statement above
-).bindparams(*_INSERT_PARAMS)
+)"""
+
+
+def _insert_statement(*, outbox: bool, notice: bool) -> TextClause:
+    sql = _INSERT_PG_SQL + (_OUTBOX_SQL if outbox else "") + (_NOTIFY_SQL if notice else "")
+    sql += "\nSELECT last_seq FROM pos" + (", note" if notice else "")
+    return text(sql).bindparams(*_INSERT_PARAMS)
+
+
+# Built once each (building a statement costs more CPU than running it).
+_INSERT_PG = {
+    (outbox, notice): _insert_statement(outbox=outbox, notice=notice)
+    for outbox in (False, True)
+    for notice in (False, True)
+}
+
+
+class OutboxRow(NamedTuple):
+    """The webhook outbox row a one-statement publish writes beside its events (see
+    ``db.tables.WebhookOutboxEntry``): its kind and the JSON of its ``hooks`` entry; the
+    ``events`` entry (ids and positions) is built by the statement."""
+
+    kind: str
+    hooks: str
 
 
 def _next_ulid(created_at: datetime) -> str:
@@ -86,11 +117,16 @@ def _json(value: Any) -> str | None:
 
 
 async def insert_events(
-    conn: WriteConn, rows: list[dict[str, Any]], *, notice: Notice | None = None
+    conn: WriteConn,
+    rows: list[dict[str, Any]],
+    *,
+    notice: Notice | None = None,
+    outbox: OutboxRow | None = None,
 ) -> list[dict[str, Any]]:
     """Give the ``prepare``d ``rows`` (one ``created_at``) commit positions in list order,
     insert them and count them; returns them with ``seq`` set. ``notice`` (PostgreSQL)
-    is sent by the same statement, delivered when its transaction commits.
+    is sent by the same statement, delivered when its transaction commits; ``outbox``
+    (PostgreSQL) is written by the same statement, queued at the rows' ``created_at``.
 
     Raises ``MissingReferenceError`` when the channel or workspace no longer exists.
     """
@@ -104,13 +140,16 @@ async def insert_events(
             params["meta"] = [_json(row.get("meta")) for row in rows]
             params["n"] = count
             params["created_at"] = rows[0]["created_at"]
-            statement = _INSERT_PG
             if notice is not None:
-                statement = _INSERT_PG_NOTIFY
                 params["notice_channel"], params["notice_payload"] = notice
+            if outbox is not None:
+                params["outbox_kind"], params["outbox_hooks"] = outbox
+            statement = _INSERT_PG[outbox is not None, notice is not None]
             writing()
             last = int((await conn.execute(statement, params)).scalar_one())
         else:  # one writer at a time: the statements need no particular order
+            if outbox is not None:
+                raise ValueError("an outbox row with the insert is PostgreSQL's")
             writing()
             last = await _reserve(conn, count)
             _number(rows, last)

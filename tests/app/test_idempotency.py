@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.read import EventRow
 from app.state import AppState
 from db.database import WriteConn
@@ -34,8 +34,8 @@ class Recorder:
         self.staged: list[str] = []
         self.delivered: list[str] = []
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        return True
+    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+        return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         self.staged.extend(row["id"] for row in rows)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.auth.principal import ADMIN, ANONYMOUS
 from app.errors import BadInput, Forbidden, NotFound, PayloadTooLarge, Unauthenticated
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from db.database import Database
@@ -215,8 +215,8 @@ async def test_hooks_run_in_and_after_the_transaction(
     seen: list[str] = []
 
     class Recorder:
-        async def stages(self, conn: Any, channel_ids: frozenset[str]) -> bool:
-            return True
+        async def stage_in_statement(self, conn: Any, channel: Any, rows: Any) -> Staging:
+            return Staging.TRANSACTION
 
         async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
             seen.append(f"stage:{kind.value}:{len(rows)}")

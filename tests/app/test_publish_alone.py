@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.auth.principal import ADMIN
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.publish import EventDraft, publish_events
 from app.realtime.bus import PostgresBus
 from app.realtime.hub import Hub
@@ -62,11 +62,11 @@ async def _publish_one(
     )
 
 
-class Staging:
+class NeedsTransaction:
     """A target that stages into every publish (as an active webhook does)."""
 
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        return True
+    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+        return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:
         return None
@@ -75,7 +75,7 @@ class Staging:
         return None
 
 
-@pytest.mark.parametrize(("targets", "free"), [((), True), ((Staging(),), False)])
+@pytest.mark.parametrize(("targets", "free"), [((), True), ((NeedsTransaction(),), False)])
 async def test_the_position_lock_is_not_held_after_the_insert_returns(
     db: Database, settings: Settings, channel: str, targets: tuple[Any, ...], free: bool
 ) -> None:

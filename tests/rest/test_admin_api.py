@@ -7,7 +7,7 @@ from typing import Any
 
 from app.auth.principal import ADMIN as ADMIN_PRINCIPAL
 from app.auth.principal import Principal
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.replay import replay_events
 from db.database import Database
 from db.query.ast import Compare
@@ -174,8 +174,8 @@ async def test_replay_service_calls_the_delivery_hook(world: World, database_url
     staged: list[str] = []
 
     class Recorder:
-        async def stages(self, conn: Any, channel_ids: frozenset[str]) -> bool:
-            return True
+        async def stage_in_statement(self, conn: Any, channel: Any, rows: Any) -> Staging:
+            return Staging.TRANSACTION
 
         async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
             assert kind is DeliveryKind.REPLAYED

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from app.auth.principal import ADMIN
-from app.events.delivery import Delivery, DeliveryKind
+from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.publish import EventDraft, publish_events
 from app.events.read import EventRow
 from db.database import WriteConn
@@ -155,8 +156,8 @@ async def test_openapi_documents_the_routes(api: Api) -> None:
 
 
 class Refuses:
-    async def stages(self, conn: WriteConn, channel_ids: frozenset[str]) -> bool:
-        return True
+    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+        return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         raise RuntimeError("refused")
