@@ -1,10 +1,13 @@
 """Webhooks: delivery throughput, the outbox's cost on publishing, publish-to-first-attempt.
 
 usage: python -m bench.webhooks [--events 2000] [--batches 30] [--samples 200]
+                              [--database eventgraph_bench_webhooks] [--receiver process]
 
-In one process, on a fresh PostgreSQL database ``eventgraph_bench_webhooks``: the app's
-own lifespan (dispatcher included) and a local receiver (uvicorn on 127.0.0.1, answers 200
-at once). Measured:
+In one process, on a fresh PostgreSQL database (``--database``): the app's own lifespan
+(dispatcher included); the receiver (``bench/webhook_receiver.py``, uvicorn on 127.0.0.1,
+answers 200 at once) runs in a process of its own, as a real receiver is elsewhere
+(``--receiver inline``: in the bench's process, as before 2026-11-27, where its CPU
+counted as the server's). Measured:
 1. deliveries/s with 1 and with 10 webhooks: the deliveries are staged while the webhooks
    are paused, then queued again in bulk, and the clock runs until the receiver has all;
 2. publish throughput (batches of 100 events, through ``publish_events``) with no webhook,
@@ -23,12 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
+import sys
 import time
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import uvicorn
 from asgi_lifespan import LifespanManager
@@ -42,43 +46,94 @@ from app.state import AppState
 from app.webhooks import deliveries, service
 from app.webhooks.outbox import expand_outbox
 from app.workspaces.service import create_workspace
-from bench import common
+from bench import common, webhook_receiver
 from db.migrate import upgrade
 
 DATABASE = "eventgraph_bench_webhooks"
 
 
-class Counter:
-    """The receiver: counts requests and stamps the first arrival of each event id."""
+class Receiver:
+    """The receiver as the bench sees it: in this process or in its own."""
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.first_seen: dict[str, float] = {}
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._counter = webhook_receiver.Counter()
+        self._process: asyncio.subprocess.Process | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._server: uvicorn.Server | None = None
+        self._client = httpx.AsyncClient(timeout=30)
+        self.url = ""
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.count += 1
-        event_id = orjson.loads(body)["data"]["id"]
-        self.first_seen.setdefault(event_id, time.perf_counter())
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
-        )
-        await send({"type": "http.response.body", "body": b"ok"})
+    async def start(self) -> None:
+        if self.mode == "inline":
+            sock = webhook_receiver.bound_socket()
+            self._server = webhook_receiver.server(self._counter)
+            self._serving = asyncio.create_task(self._server.serve(sockets=[sock]))
+            port = sock.getsockname()[1]
+        else:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.webhook_receiver",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                cwd=common.ROOT,
+            )
+            assert self._process.stdout is not None
+            port = int(await self._process.stdout.readline())
+        self.url = f"http://127.0.0.1:{port}/hook"
+        base = self.url.removesuffix("/hook")
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    await self._client.get(f"{base}/_stats")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        await self._client.aclose()
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            await self._process.wait()
+
+    async def _get(self, path: str) -> Any:
+        response = await self._client.get(self.url.removesuffix("/hook") + path)
+        return orjson.loads(response.content)
+
+    async def count(self) -> int:
+        if self.mode == "inline":
+            return self._counter.count
+        return int((await self._get("/_stats"))["count"])
+
+    async def reset(self) -> None:
+        self._counter.count = 0
+        if self.mode != "inline":
+            await self._client.post(self.url.removesuffix("/hook") + "/_reset")
+
+    async def seen(self, event_id: str) -> float | None:
+        if self.mode == "inline":
+            return self._counter.first_seen.get(event_id)
+        found = await self._get(f"/_seen/{event_id}")
+        return None if found is None else float(found)
+
+    async def cpu_s(self) -> float:
+        """The receiver process's CPU seconds so far (0 inline: it is this process's)."""
+        return 0.0 if self.mode == "inline" else float((await self._get("/_stats"))["cpu_s"])
 
 
-async def fresh_database() -> str:
+async def fresh_database(name: str) -> str:
     conn = await asyncpg.connect(common.dsn("postgres"))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = common.sqlalchemy_url(DATABASE)
+    url = common.sqlalchemy_url(name)
     await asyncio.to_thread(upgrade, url)
     return url
 
@@ -113,21 +168,22 @@ async def remove(state: AppState, ids: list[str]) -> None:
         await service.delete_webhook(db=state.db, principal=ADMIN, id=webhook_id)
 
 
-async def wait_count(receiver: Counter, target: int, seconds: float = 300) -> None:
+async def wait_count(receiver: Receiver, target: int, seconds: float = 300) -> int:
     async with asyncio.timeout(seconds):
-        while receiver.count < target:  # noqa: ASYNC110 - sampling a counter
-            await asyncio.sleep(0.01)
+        while (count := await receiver.count()) < target:  # noqa: ASYNC110 - sampling
+            await asyncio.sleep(0.01 if receiver.mode == "inline" else 0.05)
+    return count
 
 
 async def deliveries_per_second(
-    state: AppState, receiver: Counter, url: str, webhooks: int, events: int
+    state: AppState, receiver: Receiver, webhooks: int, events: int
 ) -> float:
-    ids = await add_webhooks(state, url, webhooks, enabled=False)
+    ids = await add_webhooks(state, receiver.url, webhooks, enabled=False)
     for _ in range(events // 100):
         await publish(state, 100)
     # Expanded while paused (as ``skipped``) before they are enabled and retried in bulk.
     await expand_outbox(state.db)
-    receiver.count = 0
+    await receiver.reset()
     started = time.perf_counter()
     for webhook_id in ids:
         await service.update_webhook(
@@ -136,26 +192,30 @@ async def deliveries_per_second(
         await deliveries.retry_deliveries(
             db=state.db, principal=ADMIN, webhook_id=webhook_id, statuses=["skipped"]
         )
-    await wait_count(receiver, webhooks * (events // 100) * 100)
-    rate = receiver.count / (time.perf_counter() - started)
+    count = await wait_count(receiver, webhooks * (events // 100) * 100)
+    rate = count / (time.perf_counter() - started)
     await remove(state, ids)
     return rate
 
 
-async def publish_rate(state: AppState, batches: int) -> tuple[float, float]:
-    """Events/s, and this process's CPU ms per batch over the same time (publishing, and
-    the dispatcher and the receiver when they run beside it)."""
+async def publish_rate(
+    state: AppState, receiver: Receiver, batches: int
+) -> tuple[float, float, float]:
+    """Events/s, this process's CPU ms per batch over the same time (publishing, and the
+    dispatcher and an inline receiver when they run beside it), and the receiver
+    process's."""
+    receiver_cpu = await receiver.cpu_s()
     started, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         await publish(state, 100)
     cpu_ms = (time.process_time() - cpu) * 1000 / batches
-    return batches * 100 / (time.perf_counter() - started), round(cpu_ms, 1)
+    rate = batches * 100 / (time.perf_counter() - started)
+    receiver_ms = (await receiver.cpu_s() - receiver_cpu) * 1000 / batches
+    return rate, round(cpu_ms, 1), round(receiver_ms, 1)
 
 
-async def first_attempt_latency(
-    state: AppState, receiver: Counter, url: str, samples: int
-) -> list[float]:
-    ids = await add_webhooks(state, url, 1, enabled=True)
+async def first_attempt_latency(state: AppState, receiver: Receiver, samples: int) -> list[float]:
+    ids = await add_webhooks(state, receiver.url, 1, enabled=True)
     waits = []
     for i in range(samples):
         rows = await publish_events(
@@ -166,70 +226,69 @@ async def first_attempt_latency(
             drafts=[EventDraft(type="latency", data={"i": i})],
             delivery=state.delivery,
         )
-        published = time.perf_counter()
+        published = time.monotonic()
         event_id = rows[0]["id"]
         async with asyncio.timeout(30):
-            while event_id not in receiver.first_seen:  # noqa: ASYNC110 - sampling
+            while (seen := await receiver.seen(event_id)) is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.001)
-        waits.append((receiver.first_seen[event_id] - published) * 1000)
+        waits.append((seen - published) * 1000)
         await asyncio.sleep(0.02)
     await remove(state, ids)
     return waits
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    url = await fresh_database()
-    receiver = Counter()
-    sock = socket.socket()
-    # uvicorn sets no TCP_NODELAY on a socket it is handed: without it every response
-    # waits ~40 ms for a delayed ACK (Nagle), which would be measured as our latency.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    hook_url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
-    server = uvicorn.Server(uvicorn.Config(receiver, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    url = await fresh_database(args.database)
+    receiver = Receiver(args.receiver)
+    await receiver.start()
     # A short poll so that the bulk retry (which does not wake the dispatcher) starts at once.
     settings = Settings(database_url=url, webhook_allow_private=True, webhook_poll_interval=0.1)
     app = create_app(settings)
-    results: dict[str, Any] = {}
-    async with LifespanManager(app):
-        state: AppState = app.state.eventgraph
-        await create_workspace(db=state.db, principal=ADMIN, id="bench", name="Bench")
-        await create_channel(
-            db=state.db, principal=ADMIN, id="bench", name="Bench", workspace_id="bench"
-        )
-        for webhooks in (1, 10):
-            events = args.events if webhooks == 1 else max(100, args.events // 400 * 100)
-            rate = await deliveries_per_second(state, receiver, hook_url, webhooks, events)
-            results[f"deliveries_per_s_{webhooks}_webhooks"] = round(rate)
-            common.log(f"{webhooks} webhook(s): {rate:.0f} deliveries/s")
-        none, results["publish_cpu_ms_per_batch_no_webhooks"] = await publish_rate(
-            state, args.batches
-        )
-        results["publish_events_per_s_no_webhooks"] = round(none)
-        # Paused: the outbox rows are written, nothing is sent (the cost of the outbox).
-        ids = await add_webhooks(state, hook_url, 10, enabled=False)
-        paused, results["publish_cpu_ms_per_batch_10_paused_webhooks"] = await publish_rate(
-            state, args.batches
-        )
-        await remove(state, ids)
-        results["publish_events_per_s_10_paused_webhooks"] = round(paused)
-        results["publish_ratio_10_paused_vs_none"] = round(paused / none, 2)
-        # Active: the dispatcher delivers in the same process while publishing goes on.
-        ids = await add_webhooks(state, hook_url, 10, enabled=True)
-        active, results["publish_cpu_ms_per_batch_10_webhooks"] = await publish_rate(
-            state, args.batches
-        )
-        await remove(state, ids)  # drops the backlog too
-        results["publish_events_per_s_10_webhooks"] = round(active)
-        results["publish_ratio_10_webhooks_vs_none"] = round(active / none, 2)
-        waits = await first_attempt_latency(state, receiver, hook_url, args.samples)
-        cuts = statistics.quantiles(waits, n=100)
-        results["publish_to_first_attempt_ms_p50"] = round(cuts[49], 1)
-        results["publish_to_first_attempt_ms_p99"] = round(cuts[98], 1)
-    server.should_exit = True
-    await serving
+    results: dict[str, Any] = {"receiver": args.receiver}
+    try:
+        async with LifespanManager(app):
+            await measure(app.state.eventgraph, receiver, args, results)
+    finally:
+        await receiver.stop()
     return results
+
+
+async def measure(
+    state: AppState, receiver: Receiver, args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    await create_workspace(db=state.db, principal=ADMIN, id="bench", name="Bench")
+    await create_channel(
+        db=state.db, principal=ADMIN, id="bench", name="Bench", workspace_id="bench"
+    )
+    for webhooks in (1, 10):
+        events = args.events if webhooks == 1 else max(100, args.events // 400 * 100)
+        rate = await deliveries_per_second(state, receiver, webhooks, events)
+        results[f"deliveries_per_s_{webhooks}_webhooks"] = round(rate)
+        common.log(f"{webhooks} webhook(s): {rate:.0f} deliveries/s")
+
+    async def publishing(name: str) -> float:
+        rate, cpu_ms, receiver_ms = await publish_rate(state, receiver, args.batches)
+        results[f"publish_events_per_s_{name}"] = round(rate)
+        results[f"publish_cpu_ms_per_batch_{name}"] = cpu_ms
+        if receiver.mode != "inline":
+            results[f"receiver_cpu_ms_per_batch_{name}"] = receiver_ms
+        return rate
+
+    none = await publishing("no_webhooks")
+    # Paused: the outbox rows are written, nothing is sent (the cost of the outbox).
+    ids = await add_webhooks(state, receiver.url, 10, enabled=False)
+    paused = await publishing("10_paused_webhooks")
+    await remove(state, ids)
+    results["publish_ratio_10_paused_vs_none"] = round(paused / none, 2)
+    # Active: the dispatcher delivers in the same process while publishing goes on.
+    ids = await add_webhooks(state, receiver.url, 10, enabled=True)
+    active = await publishing("10_webhooks")
+    await remove(state, ids)  # drops the backlog too
+    results["publish_ratio_10_webhooks_vs_none"] = round(active / none, 2)
+    waits = await first_attempt_latency(state, receiver, args.samples)
+    cuts = statistics.quantiles(waits, n=100)
+    results["publish_to_first_attempt_ms_p50"] = round(cuts[49], 1)
+    results["publish_to_first_attempt_ms_p99"] = round(cuts[98], 1)
 
 
 def main() -> None:
@@ -237,9 +296,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000, help="events for the 1-webhook run")
     parser.add_argument("--batches", type=int, default=30, help="batches of 100 per publish run")
     parser.add_argument("--samples", type=int, default=200, help="latency samples")
-    results = asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--database", default=DATABASE, help="dropped and created afresh")
+    parser.add_argument(
+        "--receiver",
+        choices=("process", "inline"),
+        default="process",
+        help="the receiver in a process of its own, or in the bench's",
+    )
+    parser.add_argument("--output", default="webhooks.json", help="file in bench/results")
+    parsed = parser.parse_args()
+    results = asyncio.run(run(parsed))
     common.RESULTS.mkdir(parents=True, exist_ok=True)
-    (common.RESULTS / "webhooks.json").write_text(json.dumps(results, indent=2) + "\n")
+    (common.RESULTS / parsed.output).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 
