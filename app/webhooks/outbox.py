@@ -3,13 +3,16 @@
 ``stage`` runs inside the publishing (or replaying) transaction and writes one outbox row
 for the whole batch (the events' ids and which webhooks matched which events), so the
 deliveries exist exactly when their events committed, at the cost of one small INSERT
-whatever the number of webhooks. ``expand_outbox`` (run by the dispatcher) turns it into
-one delivery row per (webhook, event) in one statement per outbox row. Delivery rows
-reference the event; the body is built when it is sent (``payload``).
+whatever the number of webhooks. A one-statement publish (PostgreSQL) gets the same row
+from ``stage_in_statement`` and its insert statement writes it. ``expand_outbox`` (run by
+the dispatcher) turns it into one delivery row per (webhook, event) in one statement per
+outbox row. Delivery rows reference the event; the body is built when it is sent
+(``payload``).
 
-Matching costs one SQL statement per distinct (filter, creator scope) over the batch's ids
-(the in-memory evaluator for admin-scoped filters on plain fields; nothing for an admin's
-webhook without a filter), never one per event or per webhook.
+Filters without relations are matched in memory (for a one-statement publish, the
+creator's scope against the channel row too); the others cost one SQL statement per
+distinct (filter, creator scope) over the stored batch's ids and need the transaction.
+Never one statement per event or per webhook.
 The webhook list is cached per process for ``CACHE_TTL_SECONDS`` and reloaded at once
 after a change made in this process; other processes see a change within the TTL.
 """
