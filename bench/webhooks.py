@@ -1,7 +1,7 @@
 """Webhooks: delivery throughput, the outbox's cost on publishing, publish-to-first-attempt.
 
-usage: python -m bench.webhooks [--events 2000] [--batches 30] [--samples 200]
-                              [--database eventgraph_bench_webhooks] [--receiver process]
+usage: python -m bench.webhooks [--events 2000] [--batches 30] [--samples 200] [--rounds 3]
+    [--database eventgraph_bench_webhooks] [--receiver process|inline] [--publish-only]
 
 In one process, on a fresh PostgreSQL database (``--database``): the app's own lifespan
 (dispatcher included); the receiver (``bench/webhook_receiver.py``, uvicorn on 127.0.0.1,
@@ -13,12 +13,14 @@ counted as the server's). Measured:
 2. publish throughput (batches of 100 events, through ``publish_events``) with no webhook,
    with 10 paused webhooks (the outbox is written and expanded into ``skipped``
    deliveries, nothing is sent: the cost of the outbox itself), then with 10 active ones
-   (the dispatcher delivering in the same process, competing for the same CPU); beside
-   each rate, this process's CPU ms per batch over the same time (publishing plus what
-   the dispatcher and the receiver did meanwhile), steadier than rates on a shared machine;
+   (the dispatcher delivering in the same process, competing for the same CPU), in
+   ``--rounds`` rounds of the three (each ratio against its round's rate with none; the
+   medians are reported); beside each rate, this process's CPU ms per batch over the same
+   time (publishing plus what the dispatcher, and an inline receiver, did meanwhile),
+   steadier than rates on a shared machine, and the receiver process's;
 3. publish-to-first-attempt: single events one at a time, from the publish's return to the
    receiver seeing the request; p50/p99.
-Writes ``bench/results/webhooks.json`` and prints the figures.
+Writes ``bench/results/webhooks.json`` (``--output``) and prints the figures.
 """
 
 from __future__ import annotations
@@ -260,31 +262,43 @@ async def measure(
     await create_channel(
         db=state.db, principal=ADMIN, id="bench", name="Bench", workspace_id="bench"
     )
-    for webhooks in (1, 10):
-        events = args.events if webhooks == 1 else max(100, args.events // 400 * 100)
-        rate = await deliveries_per_second(state, receiver, webhooks, events)
-        results[f"deliveries_per_s_{webhooks}_webhooks"] = round(rate)
-        common.log(f"{webhooks} webhook(s): {rate:.0f} deliveries/s")
+    if not args.publish_only:
+        for webhooks in (1, 10):
+            events = args.events if webhooks == 1 else max(100, args.events // 400 * 100)
+            rate = await deliveries_per_second(state, receiver, webhooks, events)
+            results[f"deliveries_per_s_{webhooks}_webhooks"] = round(rate)
+            common.log(f"{webhooks} webhook(s): {rate:.0f} deliveries/s")
+
+    measured: dict[str, list[tuple[float, float, float]]] = {}
 
     async def publishing(name: str) -> float:
-        rate, cpu_ms, receiver_ms = await publish_rate(state, receiver, args.batches)
-        results[f"publish_events_per_s_{name}"] = round(rate)
-        results[f"publish_cpu_ms_per_batch_{name}"] = cpu_ms
-        if receiver.mode != "inline":
-            results[f"receiver_cpu_ms_per_batch_{name}"] = receiver_ms
-        return rate
+        figures = await publish_rate(state, receiver, args.batches)
+        measured.setdefault(name, []).append(figures)
+        return figures[0]
 
-    none = await publishing("no_webhooks")
-    # Paused: the outbox rows are written, nothing is sent (the cost of the outbox).
-    ids = await add_webhooks(state, receiver.url, 10, enabled=False)
-    paused = await publishing("10_paused_webhooks")
-    await remove(state, ids)
-    results["publish_ratio_10_paused_vs_none"] = round(paused / none, 2)
-    # Active: the dispatcher delivers in the same process while publishing goes on.
-    ids = await add_webhooks(state, receiver.url, 10, enabled=True)
-    active = await publishing("10_webhooks")
-    await remove(state, ids)  # drops the backlog too
-    results["publish_ratio_10_webhooks_vs_none"] = round(active / none, 2)
+    ratios: dict[str, list[float]] = {"10_paused": [], "10": []}
+    for _ in range(args.rounds):
+        none = await publishing("no_webhooks")
+        # Paused: the outbox rows are written, nothing is sent (the cost of the outbox).
+        ids = await add_webhooks(state, receiver.url, 10, enabled=False)
+        ratios["10_paused"].append(await publishing("10_paused_webhooks") / none)
+        await remove(state, ids)
+        # Active: the dispatcher delivers in the same process while publishing goes on.
+        ids = await add_webhooks(state, receiver.url, 10, enabled=True)
+        ratios["10"].append(await publishing("10_webhooks") / none)
+        await remove(state, ids)  # drops the backlog too
+        await asyncio.sleep(0.5)  # requests in flight end before the next round
+    for name, runs in measured.items():
+        results[f"publish_events_per_s_{name}"] = round(statistics.median(r[0] for r in runs))
+        results[f"publish_cpu_ms_per_batch_{name}"] = statistics.median(r[1] for r in runs)
+        if receiver.mode != "inline":
+            results[f"receiver_cpu_ms_per_batch_{name}"] = statistics.median(r[2] for r in runs)
+    results["publish_ratio_10_paused_vs_none"] = round(statistics.median(ratios["10_paused"]), 2)
+    results["publish_ratio_10_webhooks_vs_none"] = round(statistics.median(ratios["10"]), 2)
+    if args.rounds > 1:
+        results["publish_ratios_per_round"] = {
+            name: [round(r, 2) for r in values] for name, values in ratios.items()
+        }
     waits = await first_attempt_latency(state, receiver, args.samples)
     cuts = statistics.quantiles(waits, n=100)
     results["publish_to_first_attempt_ms_p50"] = round(cuts[49], 1)
@@ -296,6 +310,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000, help="events for the 1-webhook run")
     parser.add_argument("--batches", type=int, default=30, help="batches of 100 per publish run")
     parser.add_argument("--samples", type=int, default=200, help="latency samples")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="publish rounds (none, paused, active); medians"
+    )
+    parser.add_argument(
+        "--publish-only", action="store_true", help="skip the deliveries/s measurements"
+    )
     parser.add_argument("--database", default=DATABASE, help="dropped and created afresh")
     parser.add_argument(
         "--receiver",
