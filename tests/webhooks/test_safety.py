@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from app.main import create_app
 from app.settings import Settings
 from app.webhooks import sender
-from app.webhooks.address import is_public
+from app.webhooks.address import is_public, resolve
 from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.webhooks.conftest import CREATE, create_webhook, publish, setup_world
 from tests.webhooks.receiver import Receiver, Reply
@@ -157,3 +157,28 @@ async def test_overlap_bounds(api: Api, receiver: Receiver) -> None:
     webhook_id, _ = await create_webhook(api, receiver)
     code = await api.error_code(ROTATE, {"id": webhook_id, "s": -1})
     assert code == "BAD_USER_INPUT"
+
+
+async def test_the_request_names_the_url_host_and_path(receiver: Receiver) -> None:
+    """Sent to the checked address, with the URL's host and port in ``Host`` (not the
+    address), its path, the body and the given headers; the status and the body back."""
+    base = receiver.url.removesuffix("/hook").replace("127.0.0.1", "localhost")
+    url = base + "/in%20box/é?x=1"
+    if str((await resolve(url, allow_private=True)).addresses[0]) != "127.0.0.1":
+        pytest.skip("localhost does not resolve to 127.0.0.1 first here")
+    async with sender.new_client() as client:
+        outcome = await sender.post(
+            client,
+            url=url,
+            body='{"a": 1}',
+            headers={"webhook-id": "msg_1"},
+            time_limit=2,
+            allow_private=True,
+        )
+    assert (outcome.status_code, outcome.response, outcome.error) == (200, "ok", None)
+    [got] = receiver.received
+    assert got.headers["host"] == base.removeprefix("http://")
+    assert got.path == "/in box/é"
+    assert got.body == b'{"a": 1}'
+    assert got.headers["webhook-id"] == "msg_1"
+    assert got.headers["content-type"] == "application/json"
