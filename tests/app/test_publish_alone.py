@@ -1,6 +1,7 @@
-"""On PostgreSQL a publish that no delivery target stages into is one statement that
+"""On PostgreSQL a publish whose delivery targets can stage within it is one statement that
 commits on its own, with its wake-up notice: the position lock is never held across a
-round trip to the server process, and the other processes still wake at its commit."""
+round trip to the server process, and the other processes still wake at its commit.
+(Webhooks: tests/webhooks/test_one_statement.py.)"""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ async def _publish_one(
 
 
 class NeedsTransaction:
-    """A target that stages into every publish (as an active webhook does)."""
+    """A target whose staging needs the stored rows (as a webhook with a relation filter)."""
 
     async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
         return Staging.TRANSACTION
