@@ -5,7 +5,8 @@ process of the machine).
 In-process (``Counter`` is an ASGI app) or as a process of its own
 (``python -m bench.webhook_receiver``: prints its port, then serves until stdin closes);
 ``GET /_stats`` answers ``{"count", "cpu_s"}``, ``GET /_seen/{id}`` the first arrival of
-an event or ``null``, ``POST /_reset`` sets the count to 0.
+an event or ``null``, ``POST /_reset`` sets the count to 0. ``Receiver`` is how the bench
+starts and reads either.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import asyncio
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Counter:
@@ -69,6 +74,80 @@ def server(app: Counter) -> uvicorn.Server:
     return uvicorn.Server(
         uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
     )
+
+
+class Receiver:
+    """The receiver as the bench sees it: in this process or in its own."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self._counter = Counter()
+        self._process: asyncio.subprocess.Process | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._server: uvicorn.Server | None = None
+        self._client = httpx.AsyncClient(timeout=30)
+        self.url = ""
+
+    async def start(self) -> None:
+        if self.mode == "inline":
+            sock = bound_socket()
+            self._server = server(self._counter)
+            self._serving = asyncio.create_task(self._server.serve(sockets=[sock]))
+            port = sock.getsockname()[1]
+        else:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.webhook_receiver",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                cwd=ROOT,
+            )
+            assert self._process.stdout is not None
+            port = int(await self._process.stdout.readline())
+        self.url = f"http://127.0.0.1:{port}/hook"
+        base = self.url.removesuffix("/hook")
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    await self._client.get(f"{base}/_stats")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        await self._client.aclose()
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            await self._process.wait()
+
+    async def _get(self, path: str) -> Any:
+        response = await self._client.get(self.url.removesuffix("/hook") + path)
+        return orjson.loads(response.content)
+
+    async def count(self) -> int:
+        if self.mode == "inline":
+            return self._counter.count
+        return int((await self._get("/_stats"))["count"])
+
+    async def reset(self) -> None:
+        self._counter.count = 0
+        if self.mode != "inline":
+            await self._client.post(self.url.removesuffix("/hook") + "/_reset")
+
+    async def seen(self, event_id: str) -> float | None:
+        if self.mode == "inline":
+            return self._counter.first_seen.get(event_id)
+        found = await self._get(f"/_seen/{event_id}")
+        return None if found is None else float(found)
+
+    async def cpu_s(self) -> float:
+        """The receiver process's CPU seconds so far (0 inline: it is this process's)."""
+        return 0.0 if self.mode == "inline" else float((await self._get("/_stats"))["cpu_s"])
 
 
 async def _serve_until_stdin_closes() -> None:
