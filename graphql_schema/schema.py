@@ -19,6 +19,7 @@ from graphql_schema.operation_context import OperationContext
 from graphql_schema.query import Query
 from graphql_schema.scalars import SCALARS
 from graphql_schema.subscription import Subscription
+from graphql_schema.subscription.frames import RenderedEventExecutor
 
 
 class EventgraphSchema(strawberry.Schema):
@@ -66,4 +67,5 @@ schema = EventgraphSchema(
         lambda: ValidationCache(maxsize=1024),
     ],
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+    execution_context_class=RenderedEventExecutor,
 )

@@ -1,0 +1,102 @@
+"""Subscription events rendered once per event and selection set, not once per subscriber.
+
+A subscription selecting only the ``Event`` fields the query fast path renders from a row
+(``fast_path/fields.py``: attribute-resolved scalars read off the Strawberry types) plus the
+flags the subscription sets (``replayed``) gets a ``SelectionPlan``; each event is then
+rendered and encoded once for that plan and shared, as a ``Rendered`` root value, by every
+subscriber with the same selection. Fragments, directives, relations, arguments, or any
+field that gains a resolver or a permission return ``None``: the general executor serves
+those, per subscriber. ``tests/graphql/test_subscription_render.py`` holds the bytes equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from graphql import FieldNode
+
+from app.events.read import EventRow
+from graphql_schema.fast_path.execute import render_column
+from graphql_schema.fast_path.fields import FLAGS, SCALARS
+from graphql_schema.fast_path.plan import Column
+from graphql_schema.subscription.frames import Rendered
+
+CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionPlan:
+    root_alias: str
+    fields: tuple[Column | Flag, ...]
+    key: str  # the plan as text: a cheap, stable cache key
+
+
+def _field(node: FieldNode) -> Column | Flag | None:
+    name = node.name.value
+    alias = node.alias.value if node.alias else name
+    if node.directives or node.arguments or node.selection_set is not None:
+        return None
+    if name == "__typename":
+        return Column(alias, "Event", "typename")
+    if name in SCALARS["Event"]:
+        key, kind = SCALARS["Event"][name]
+        return Column(alias, key, kind)
+    if FLAGS.get(name) == "replayed":  # the one flag the stream sets
+        return Flag(alias)
+    return None
+
+
+def compile_selection(field_nodes: list[FieldNode]) -> SelectionPlan | None:
+    """The plan of the subscription field ``events`` as selected, or None (general path)."""
+    if len(field_nodes) != 1:
+        return None
+    root = field_nodes[0]
+    if root.directives or root.selection_set is None:
+        return None
+    fields: list[Column | Flag] = []
+    for selection in root.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None  # fragments
+        field = _field(selection)
+        if field is None:
+            return None
+        fields.append(field)
+    root_alias = root.alias.value if root.alias else root.name.value
+    return SelectionPlan(root_alias, tuple(fields), repr((root_alias, fields)))
+
+
+class RenderCache:
+    """Encoded events by (plan, event id, replayed); the oldest entries go first."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: dict[tuple[str, str, bool], Rendered] = {}
+
+    def get(self, plan: SelectionPlan, row: EventRow, replayed: bool) -> Rendered:
+        key = (plan.key, row["id"], replayed)
+        rendered = self._entries.get(key)
+        if rendered is None:
+            rendered = Rendered(orjson.Fragment(orjson.dumps(render(plan, row, replayed))))
+            if len(self._entries) >= self._size:
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = rendered
+        return rendered
+
+
+def render(plan: SelectionPlan, row: EventRow, replayed: bool) -> dict[str, object]:
+    """The result's ``data`` for ``row``, as the general path would produce it."""
+    node = {
+        field.alias: replayed if isinstance(field, Flag) else render_column(row, field)
+        for field in plan.fields
+    }
+    return {plan.root_alias: node}
+
+
+CACHE = RenderCache()
+"""One per process: events are immutable, so an entry never goes stale."""
