@@ -58,7 +58,9 @@ _rows = st.fixed_dictionaries(
         "data": _json,
         "meta": _json,
         "created_at": st.datetimes(
-            min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+            min_value=datetime(1970, 1, 2),  # noqa: DTZ001 (naive bounds; UTC is attached)
+            max_value=datetime(2200, 1, 1),  # noqa: DTZ001
+            timezones=st.just(UTC),
         ),
     }
 )
@@ -93,7 +95,7 @@ def _general(document: str, row: dict[str, Any], replayed: bool) -> bytes:
     assert isinstance(executor, RenderedEventExecutor)
     event = Event.from_row(row, replayed=replayed)
     result = execute_subscription_event(executor.build_per_event_executor(event))
-    assert not isinstance(result, dict) and not hasattr(result, "__await__")
+    assert not hasattr(result, "__await__")
     assert result.errors is None, result.errors
     return orjson.dumps(result.data)
 
@@ -124,7 +126,8 @@ def test_the_executor_returns_a_rendered_event_as_is() -> None:
     executor = RenderedEventExecutor.build(schema._schema, parse(document))
     assert isinstance(executor, RenderedEventExecutor)
     result = execute_subscription_event(executor.build_per_event_executor(rendered))
-    assert orjson.dumps({"data": result.data}) == b'{"data":{"events":{"id":"01X","replayed":true}}}'
+    encoded = orjson.dumps({"data": result.data})
+    assert encoded == b'{"data":{"events":{"id":"01X","replayed":true}}}'
 
 
 @pytest.mark.parametrize(
@@ -147,10 +150,12 @@ def test_the_cache_keys_on_plan_event_and_replay() -> None:
     cache = RenderCache(size=2)
     plan = compile_selection(_field_nodes("subscription { events { id replayed } }"))
     other = compile_selection(_field_nodes("subscription { events { replayed id } }"))
-    assert plan is not None and other is not None
+    assert plan is not None
+    assert other is not None
     row = {"id": "E1"}
     live, again = cache.get(plan, row, False), cache.get(plan, row, False)
     assert live is again  # shared between subscribers
     assert cache.get(plan, row, True) is not live
-    assert orjson.dumps(cache.get(other, row, False).data) == b'{"events":{"replayed":false,"id":"E1"}}'
+    encoded = orjson.dumps(cache.get(other, row, False).data)
+    assert encoded == b'{"events":{"replayed":false,"id":"E1"}}'
     assert len(cache._entries) == 2  # bounded
