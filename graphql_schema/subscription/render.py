@@ -22,7 +22,11 @@ from graphql_schema.fast_path.fields import FLAGS, SCALARS
 from graphql_schema.fast_path.plan import Column
 from graphql_schema.subscription.frames import Rendered
 
-CACHE_SIZE = 4096
+MAX_ENTRIES = 1024
+MAX_BYTES = 4 * 2**20
+"""An entry serves the subscribers an event is fanned out to, at about the same time; a
+miss (a subscriber far behind) only renders again. Bounded by bytes too: events are up to
+``max_event_bytes`` each, and a big cache would hold them long after delivery."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +78,24 @@ def compile_selection(field_nodes: list[FieldNode]) -> SelectionPlan | None:
 class RenderCache:
     """Encoded events by (plan, event id, replayed); the oldest entries go first."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self._size = size
-        self._entries: dict[tuple[str, str, bool], Rendered] = {}
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: dict[tuple[str, str, bool], tuple[Rendered, int]] = {}
 
     def get(self, plan: SelectionPlan, row: EventRow, replayed: bool) -> Rendered:
         key = (plan.key, row["id"], replayed)
-        rendered = self._entries.get(key)
-        if rendered is None:
-            rendered = Rendered(orjson.Fragment(orjson.dumps(render(plan, row, replayed))))
-            if len(self._entries) >= self._size:
-                del self._entries[next(iter(self._entries))]
-            self._entries[key] = rendered
+        entry = self._entries.get(key)
+        if entry is not None:
+            return entry[0]
+        encoded = orjson.dumps(render(plan, row, replayed))
+        rendered = Rendered(orjson.Fragment(encoded))
+        self._entries[key] = (rendered, len(encoded))
+        self._bytes += len(encoded)
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            _, size = self._entries.pop(next(iter(self._entries)))
+            self._bytes -= size
         return rendered
 
 

@@ -147,7 +147,7 @@ def test_other_selections_take_the_general_path(document: str) -> None:
 
 
 def test_the_cache_keys_on_plan_event_and_replay() -> None:
-    cache = RenderCache(size=2)
+    cache = RenderCache(max_entries=2)
     plan = compile_selection(_field_nodes("subscription { events { id replayed } }"))
     other = compile_selection(_field_nodes("subscription { events { replayed id } }"))
     assert plan is not None
@@ -159,3 +159,15 @@ def test_the_cache_keys_on_plan_event_and_replay() -> None:
     encoded = orjson.dumps(cache.get(other, row, False).data)
     assert encoded == b'{"events":{"replayed":false,"id":"E1"}}'
     assert len(cache._entries) == 2  # bounded
+    assert cache.get(plan, row, False) is not live  # the oldest went first
+
+
+def test_the_cache_is_bounded_by_bytes() -> None:
+    cache = RenderCache(max_bytes=10_000)
+    plan = compile_selection(_field_nodes("subscription { events { id data } }"))
+    assert plan is not None
+    for n in range(10):
+        cache.get(plan, {"id": f"E{n}", "data": "x" * 3000}, False)
+    assert len(cache._entries) == 3
+    assert cache._bytes == sum(size for _, size in cache._entries.values())
+    assert cache._bytes <= 10_000
