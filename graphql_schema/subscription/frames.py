@@ -1,4 +1,11 @@
-"""The executor hook that lets a subscription event skip execution when it is rendered.
+"""The schema's executor: no reference cycle per operation, and rendered subscription events.
+
+graphql-core (3.3) gives each executor ``async_helpers`` bound to the executor itself: a
+reference cycle, so every operation's executor, with its context (the HTTP request and its
+body), variables and results, waited for the cyclic GC instead of being freed when the
+operation ended. With the raised GC thresholds (``app/lifespan.py``) that garbage piled up:
+under 32 KB events, tens of MiB of request bodies (``tests/realtime/test_slow_clients.py``).
+Here the helpers reach the executor through a weak reference; it is alive while it runs.
 
 A subscription whose selection set the renderer serves (``render.py``) yields a
 ``Rendered`` instead of an ``Event``: the result's ``data``, encoded once per event and
@@ -10,10 +17,11 @@ the fragment as is when the transport encodes its ``next`` message. Every other 
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, cast
 
 import orjson
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLResolveInfoHelpers
 from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -27,7 +35,26 @@ class Rendered:
         self.data = data
 
 
+class _Weak:
+    """A method of an executor, called through a weak reference to it."""
+
+    __slots__ = ("_name", "_owner")
+
+    def __init__(self, owner: object, name: str) -> None:
+        self._owner = weakref.ref(owner)
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._owner(), self._name)(*args, **kwargs)
+
+
 class RenderedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=_Weak(self, "gather_async_work"), track=_Weak(self, "track_async_work")
+        )
+
     def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
         root = self.root_value
         if isinstance(root, Rendered):

@@ -89,7 +89,9 @@ class RenderCache:
         entry = self._entries.get(key)
         if entry is not None:
             return entry[0]
-        encoded = orjson.dumps(render(plan, row, replayed))
+        # A copy: orjson's own bytes keep its worst-case buffer (up to 8x the length for
+        # long strings) allocated, and this one is kept while subscribers are served.
+        encoded = bytes(memoryview(orjson.dumps(render(plan, row, replayed))))
         rendered = Rendered(orjson.Fragment(encoded))
         self._entries[key] = (rendered, len(encoded))
         self._bytes += len(encoded)

@@ -10,6 +10,10 @@ back.
 
 from __future__ import annotations
 
+import gc
+import secrets
+import tracemalloc
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,3 +175,37 @@ def test_the_cache_is_bounded_by_bytes() -> None:
     assert len(cache._entries) == 3
     assert cache._bytes == sum(size for _, size in cache._entries.values())
     assert cache._bytes <= 10_000
+
+
+def test_the_cache_holds_what_it_counts() -> None:
+    """orjson's bytes keep their worst-case buffer (8x a long string's length): the cache
+    keeps copies, or its byte bound would be an eighth of the memory it holds."""
+    cache = RenderCache(max_entries=1000, max_bytes=2**30)
+    plan = compile_selection(_field_nodes("subscription { events { id data } }"))
+    assert plan is not None
+    rows = [{"id": f"E{n}", "data": secrets.token_hex(16_000)} for n in range(50)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for row in rows:
+            cache.get(plan, row, False)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache._bytes > 50 * 32_000
+    assert held < 1.5 * cache._bytes, (held, cache._bytes)
+
+
+def test_an_executor_is_freed_without_the_cyclic_gc() -> None:
+    """graphql-core's executor is a reference cycle through its ``async_helpers``; the
+    schema's executor breaks it, so an operation's context (the HTTP request and its body)
+    and variables go when the operation ends, not at the next full collection."""
+    executor = RenderedEventExecutor.build(schema._schema, parse("{ __typename }"))
+    assert isinstance(executor, RenderedEventExecutor)
+    gone = weakref.ref(executor)
+    gc.disable()
+    try:
+        del executor
+        assert gone() is None
+    finally:
+        gc.enable()
