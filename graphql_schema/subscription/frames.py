@@ -10,9 +10,11 @@ Here the helpers reach the executor through a weak reference; it is alive while 
 A subscription whose selection set the renderer serves (``render.py``) yields a
 ``Rendered`` instead of an ``Event``: the result's ``data``, encoded once per event and
 selection set and shared by every subscriber that selected the same fields. The executor
-returns it as the event's result without executing the selection set; ``orjson`` embeds
-the fragment as is when the transport encodes its ``next`` message. Every other root value
-(queries, mutations, subscriptions the renderer does not serve) executes as usual.
+returns it as the event's result without copying itself for the event or executing the
+selection set (and the schema skips the extensions' per-result hooks for it, see
+``schema.py``); ``orjson`` embeds the fragment as is when the transport encodes its
+``next`` message. Every other root value (queries, mutations, subscriptions the renderer
+does not serve) executes as usual.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, cast
 
 import orjson
 from graphql import ExecutionResult, GraphQLResolveInfoHelpers
-from graphql.pyutils import AwaitableOrValue
+from graphql.execution import Executor
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
@@ -55,10 +57,25 @@ class RenderedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             gather=_Weak(self, "gather_async_work"), track=_Weak(self, "track_async_work")
         )
 
-    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
-        root = self.root_value
-        if isinstance(root, Rendered):
-            # ``data`` is a dict for graphql-core; an encoded fragment is what the
-            # transports (orjson) need, and nothing in between reads it.
-            return ExecutionResult(data=cast(dict[str, Any], root.data))
-        return super().execute_operation(serially)
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        if isinstance(payload, Rendered):
+            return cast(Executor[Any], _RenderedEvent(payload))
+        return super().build_per_event_executor(payload)
+
+
+class _RenderedEvent:
+    """What graphql-core runs for a rendered event: its result, as is."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, rendered: Rendered) -> None:
+        # ``data`` is a dict for graphql-core; an encoded fragment is what the
+        # transports (orjson) need, and nothing in between reads it.
+        self._result = ExecutionResult(data=cast(dict[str, Any], rendered.data))
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self._result
+
+
+def is_rendered(result: ExecutionResult) -> bool:
+    return isinstance(result.data, orjson.Fragment)
