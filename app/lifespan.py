@@ -28,7 +28,10 @@ def _tune_gc() -> None:
     Everything alive after start-up (modules, the schema, plans) is moved out of the
     collector's reach, and full collections become rarer: with the defaults, generation-2
     passes over those objects were the p99 of a query (Q1 p99 38 ms → 16-20 ms, Q4 81 → 32
-    ms in the benchmark). Request garbage is freed by reference counting anyway.
+    ms in the benchmark). Request garbage is freed by reference counting: the one cycle
+    every operation had, graphql-core's executor and its ``async_helpers``, is broken in
+    ``graphql_schema/subscription/frames.py`` (with it, publish request bodies piled up
+    for these rare collections).
     """
     gc.collect()
     gc.freeze()

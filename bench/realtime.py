@@ -4,6 +4,7 @@ usage: ./dev bench realtime [--harness DIR] [--subscribers 1000] [--rate 200] [-
                             [--workers 1,2] [--sweep 50,100,200,400,800] [--sweep-duration 10]
                             [--filters distinct|channel|all]
                             [--skip-reference] [--skip-postgraphile] [--smoke]
+                            [--database eventgraph_rt] [--port N]
 
 Drives the shared harness (``fanout_bench.py``; default ``../shared/perf/realtime`` next to
 the repository): 1,000 graphql-transport-ws subscribers with distinct filters, 200 events/s
@@ -65,6 +66,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--smoke", action="store_true", help="100 subscribers, 50 events/s, 5 s, no anchors"
     )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="the PostgreSQL database Eventgraph runs on, dropped and recreated per run",
+    )
+    parser.add_argument("--port", type=int, default=None, help="Eventgraph's port (default: free)")
     return parser.parse_args(argv)
 
 
@@ -99,10 +106,10 @@ def _run_script(script: Path, load: list[str], out: Path) -> dict[str, Any]:
 
 
 def _run_eventgraph(
-    harness: Path, load: list[str], *, workers: int, label: str, out: Path
+    harness: Path, load: list[str], args: argparse.Namespace, *, workers: int, label: str, out: Path
 ) -> dict[str, Any]:
-    postmaster = asyncio.run(_reset_database(DATABASE))
-    with common.serve(DATABASE, workers=workers) as server:
+    postmaster = asyncio.run(_reset_database(args.database))
+    with common.serve(args.database, workers=workers, port=args.port) as server:
         command = [
             str(_harness_python()), str(harness / "fanout_bench.py"),
             "--url", f"{server.url}/graphql", "--ws-url",
@@ -159,7 +166,7 @@ def main(argv: list[str]) -> None:
         label = f"eventgraph-w{workers}"
         common.log(f"Eventgraph (serve --workers {workers}) ...")
         runs[label] = _run_eventgraph(
-            harness, load, workers=workers, label=label, out=OUT / f"{label}.json"
+            harness, load, args, workers=workers, label=label, out=OUT / f"{label}.json"
         )
 
     ceiling_rate: float | None = None
@@ -170,6 +177,7 @@ def main(argv: list[str]) -> None:
         result = _run_eventgraph(
             harness,
             [*shape, "--rate", str(sweep_rate), "--duration", str(sweep_duration)],
+            args,
             workers=1, label=label, out=OUT / f"{label}.json",
         )  # fmt: skip
         ok = _passes(result, sweep_rate)

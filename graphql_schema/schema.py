@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import ExecutionResult as StrawberryResult
 
 from app.errors import RETRY_AFTER_SECONDS
 from db.database import DatabaseUnavailable, StatementTimeout
@@ -19,9 +24,28 @@ from graphql_schema.operation_context import OperationContext
 from graphql_schema.query import Query
 from graphql_schema.scalars import SCALARS
 from graphql_schema.subscription import Subscription
+from graphql_schema.subscription.frames import RenderedEventExecutor, is_rendered
 
 
 class EventgraphSchema(strawberry.Schema):
+    async def _handle_execution_result(
+        self,
+        context: ExecutionContext,
+        result: Any,
+        extensions_runner: SchemaExtensionsRunner,
+        *,
+        skip_process_errors: bool = False,
+    ) -> StrawberryResult:
+        """A rendered subscription event has no errors, and no extension here adds results
+        (none defines ``get_results``): it skips the per-result hooks (seven awaits per
+        event and subscriber)."""
+        if isinstance(result, GraphQLExecutionResult) and is_rendered(result):
+            context.result = StrawberryResult(data=result.data, errors=None)
+            return context.result
+        return await super()._handle_execution_result(
+            context, result, extensions_runner, skip_process_errors=skip_process_errors
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -66,4 +90,5 @@ schema = EventgraphSchema(
         lambda: ValidationCache(maxsize=1024),
     ],
     config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+    execution_context_class=RenderedEventExecutor,
 )

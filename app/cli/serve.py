@@ -64,6 +64,9 @@ def serve_command(
         # subscriptions torn down) within two intervals.
         ws_ping_interval=settings.ws_ping_seconds,
         ws_ping_timeout=settings.ws_ping_seconds,
+        # No per-message deflate: uvicorn offers it by default, and compressing every
+        # subscription message for every subscriber costs CPU on the delivery path.
+        ws_per_message_deflate=False,
         # With --workers, uvicorn restarts a worker that does not answer its health check in
         # time; the default 5 s is shorter than importing the app on a busy machine, and the
         # workers were then killed and restarted forever.

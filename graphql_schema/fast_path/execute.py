@@ -37,7 +37,7 @@ class RootUnavailable(Exception):
         self.error = error
 
 
-def _render_column(row: Row, column: Column) -> Any:
+def render_column(row: Row, column: Column) -> Any:
     # JSON arrives decoded, as the resolvers get it: PostgreSQL's jsonb text has other
     # spacing than the encoder, so embedding it would change the bytes of the answer.
     if column.kind == "plain":
@@ -48,12 +48,12 @@ def _render_column(row: Row, column: Column) -> Any:
 
 
 def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
-    return {column.alias: _render_column(row, column) for column in columns}
+    return {column.alias: render_column(row, column) for column in columns}
 
 
 def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -> dict[str, Any]:
     return {
-        field.alias: _render_column(row, field)
+        field.alias: render_column(row, field)
         if isinstance(field, Column)
         else _render_relation(row, field, related)
         for field in plan.fields

@@ -116,3 +116,20 @@ ENABLED = all(
     _extension_type(extension) in _REPRODUCED_EXTENSIONS for extension in schema.extensions
 )
 """False when the schema runs an extension the fast path would skip."""
+
+
+def _flags(type_name: str) -> dict[str, str]:
+    """GraphQL field → Python name of the plain Boolean attributes the general path sets
+    from its caller rather than from the row (``Event.replayed``, set by a subscription)."""
+    return {
+        name: field.python_name
+        for name, field in _strawberry_fields(type_name).items()
+        if field.default is not dataclasses.MISSING
+        and field.base_resolver is None
+        and _plain(field)
+        and _kind(type_name, name) == "plain"
+        and field.type is bool
+    }
+
+
+FLAGS = _flags("Event")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
@@ -43,7 +43,12 @@ class EventsSubscription:
             strawberry.UNSET
         ),
     ) -> AsyncGenerator[Event, None]:
+        # Not at the top: the renderer's field tables are read off the built schema,
+        # which imports this module.
+        from graphql_schema.subscription.render import CACHE, compile_selection
+
         context = info.context
+        plan = compile_selection(info._raw_info.field_nodes)
         event_filter = given(filter)
         async with open_stream(
             context.hub,
@@ -53,5 +58,9 @@ class EventsSubscription:
             snapshot=given(snapshot),
         ) as stream:
             async for item in stream:
+                if plan is not None:
+                    # Executed by frames.RenderedEventExecutor, which returns it as is.
+                    yield cast(Event, CACHE.get(plan, item.row, item.replayed))
+                    continue
                 context.reset_loaders()  # relation fields read the store as it is now
                 yield Event.from_row(item.row, replayed=item.replayed)

@@ -268,3 +268,13 @@ async def test_frames_are_text_and_a_revoked_token_ends_the_subscription(
         await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": query}}))
         refused = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_websocket_messages_are_not_compressed(servers: list[Server]) -> None:
+    """A client offering permessage-deflate (websockets does by default) is refused it:
+    compressing every message for every subscriber costs the delivery path CPU."""
+    async with websockets.connect(
+        servers[0].ws, subprotocols=[TRANSPORT_WS], compression="deflate"
+    ) as ws:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
