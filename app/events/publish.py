@@ -18,7 +18,7 @@ from app.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
-from app.events import idempotency
+from app.events import channel_cache, idempotency
 from app.events.delivery import Delivery, DeliveryKind
 from app.events.read import EventRow, get_events
 from app.json_input import check_value
@@ -29,6 +29,7 @@ from db.database import Database, WriteConn
 from db.notify import Notice
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
+from db.repositories.channels import ChannelRow
 from db.repositories.errors import MissingReferenceError
 
 MAX_META_BYTES = 16 * 1024
@@ -193,10 +194,17 @@ async def _publish_alone(
     async def store(conn: WriteConn) -> list[EventRow] | None:
         if await delivery.stages(conn, frozenset((channel_id,))):
             return None
-        channel = await channel_repo.get_channel(conn, channel_id)
-        rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
         notice = notices[0] if notices else None
-        return await _store(conn, principal, channel_id, drafts, rows, path_of, notice=notice)
+
+        async def checked_store(channel: ChannelRow | None, version: str | None) -> list[EventRow]:
+            rows = _checked_rows(
+                principal, settings, channel_id, channel, drafts, path_prefix, path_of
+            )
+            return await _store(
+                conn, principal, channel_id, drafts, rows, path_of, notice=notice, version=version
+            )
+
+        return await channel_cache.with_channel(conn, db, channel_id, checked_store)
 
     return await db.run_alone(store)
 
@@ -255,6 +263,7 @@ async def _store(
     path_of: Callable[[int], str],
     *,
     notice: Notice | None = None,
+    version: str | None = None,
 ) -> list[EventRow]:
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
@@ -268,7 +277,9 @@ async def _store(
                     path=_join(path_of(index), "parentId"),
                 )
     try:
-        return list(await event_writes.insert_events(conn, rows, notice=notice))
+        return list(
+            await event_writes.insert_events(conn, rows, notice=notice, channel_version=version)
+        )
     except MissingReferenceError:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
 

@@ -17,13 +17,13 @@ import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 from ulid import ULID
 
 from db.database import ReadConn, WriteConn, writing
 from db.notify import Notice
 from db.query.scope import ReadScope, readable
-from db.repositories.errors import MissingReferenceError
+from db.repositories.errors import MissingReferenceError, StaleReferenceError
 from db.tables import events_table, positions_table
 from db.types import UtcDateTime, to_millis
 
@@ -35,11 +35,22 @@ _TEXT = tuple(c.name for c in events_table.c if c.name not in ("seq", "created_a
 _JSON = {c.name for c in events_table.c if isinstance(c.type, JSON)}
 _COLUMNS = ", ".join(_TEXT)
 _PICKED = ", ".join(f"r.{c}::jsonb" if c in _JSON else f"r.{c}" for c in _TEXT)
+
+
 # One statement on PostgreSQL: reserve positions (taking the lock) and insert the rows
 # from arrays; the counters' trigger runs at its end, after the lock (docs/counters.md).
-_INSERT_PG_SQL = f"""
+# With ``checked``, positions are taken (and rows inserted) only while the channel row
+# still has the version the caller validated against: nothing is reserved otherwise.
+def _insert_pg_sql(*, checked: bool) -> str:
+    check = (
+        " AND EXISTS (SELECT 1 FROM channels"
+        " WHERE id = :channel_version_of AND xmin::text = :channel_version)"
+        if checked
+        else ""
+    )
+    return f"""
 WITH pos AS (
-    UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq
+    UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1{check} RETURNING last_seq
 ), r AS (
     SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}) WITH ORDINALITY
         AS r({_COLUMNS}, ord)
@@ -48,19 +59,28 @@ WITH pos AS (
     SELECT {_PICKED}, pos.last_seq - :n + r.ord, :created_at
     FROM pos, r
 )"""  # noqa: S608 - column names from the table definition
+
+
 _INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
     bindparam("created_at", type_=UtcDateTime),
 )
-_INSERT_PG = text(f"{_INSERT_PG_SQL}\nSELECT last_seq FROM pos").bindparams(*_INSERT_PARAMS)
-# The same with a pg_notify that PostgreSQL sends when the statement's transaction commits.
-_INSERT_PG_NOTIFY = text(
-    f"""{_INSERT_PG_SQL}, note AS (
+
+
+def _insert_pg(*, checked: bool, notify: bool) -> TextClause:
+    if notify:  # a pg_notify that PostgreSQL sends when the statement's transaction commits
+        sql = f"""{_insert_pg_sql(checked=checked)}, note AS (
     SELECT pg_notify(:notice_channel, :notice_payload) AS sent
 )
 SELECT last_seq FROM pos, note"""  # noqa: S608 - the statement above
-).bindparams(*_INSERT_PARAMS)
+    else:
+        sql = f"{_insert_pg_sql(checked=checked)}\nSELECT last_seq FROM pos"
+    return text(sql).bindparams(*_INSERT_PARAMS)
+
+
+# (checked, notify) -> the statement, each built once
+_INSERT_PG = {(c, n): _insert_pg(checked=c, notify=n) for c in (False, True) for n in (False, True)}
 
 
 def _next_ulid(created_at: datetime) -> str:
@@ -86,13 +106,20 @@ def _json(value: Any) -> str | None:
 
 
 async def insert_events(
-    conn: WriteConn, rows: list[dict[str, Any]], *, notice: Notice | None = None
+    conn: WriteConn,
+    rows: list[dict[str, Any]],
+    *,
+    notice: Notice | None = None,
+    channel_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Give the ``prepare``d ``rows`` (one ``created_at``) commit positions in list order,
     insert them and count them; returns them with ``seq`` set. ``notice`` (PostgreSQL)
     is sent by the same statement, delivered when its transaction commits.
 
     Raises ``MissingReferenceError`` when the channel or workspace no longer exists.
+    With ``channel_version`` (PostgreSQL, from ``channels.get_channel_versioned``; all
+    rows in one channel) nothing is stored and ``StaleReferenceError`` is raised when
+    the channel is no longer at that version.
     """
     count = len(rows)
     if count == 0:
@@ -104,12 +131,17 @@ async def insert_events(
             params["meta"] = [_json(row.get("meta")) for row in rows]
             params["n"] = count
             params["created_at"] = rows[0]["created_at"]
-            statement = _INSERT_PG
             if notice is not None:
-                statement = _INSERT_PG_NOTIFY
                 params["notice_channel"], params["notice_payload"] = notice
+            if channel_version is not None:
+                params["channel_version_of"] = rows[0]["channel_id"]
+                params["channel_version"] = channel_version
+            statement = _INSERT_PG[(channel_version is not None, notice is not None)]
             writing()
-            last = int((await conn.execute(statement, params)).scalar_one())
+            found = (await conn.execute(statement, params)).scalar_one_or_none()
+            if found is None:
+                raise StaleReferenceError(str(rows[0]["channel_id"]))
+            last = int(found)
         else:  # one writer at a time: the statements need no particular order
             writing()
             last = await _reserve(conn, count)
