@@ -16,8 +16,9 @@ from app.errors import BadInput, NotFound
 from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
-from db.database import Database
+from db.database import Database, DatabaseUnavailable, WriteConn
 from tests.app.conftest import make_channel, make_workspace
+from tests.fixtures.databases import terminate_backend
 
 SCHEMA = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
 
@@ -109,3 +110,20 @@ async def test_a_channel_deleted_by_another_process_is_not_found(
     await make_channel(other, channel, strict_types=True, schemas={"typed": SCHEMA})
     with pytest.raises(BadInput, match="accepts only the types it lists"):
         await _publish(db, settings, channel, type="free")
+
+
+async def test_with_the_channel_held_a_connection_lost_unseen_is_a_503_storing_nothing(
+    db: Database, settings: Settings, channel: str
+) -> None:
+    """The insert is the first statement: a loss the checkout could not see is the 503
+    (docs/faults.md), never a publish stored twice; the next publish succeeds."""
+
+    async def backend(conn: WriteConn) -> Any:
+        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+    await _publish(db, settings, channel)  # holds the channel now
+    terminate_backend(await db.run_alone(backend))
+    with pytest.raises(DatabaseUnavailable):
+        await _publish(db, settings, channel)
+    assert await _seqs(db) == [1]
+    assert (await _publish(db, settings, channel))["seq"] == 2
