@@ -6,8 +6,9 @@ of the CPU of a single-event publish, and channels rarely change. So the channel
 kept here with its row version (PostgreSQL's ``xmin``), and the insert statement checks
 that version in the database as it takes the position lock (``event_writes``): if any
 process updated or deleted the channel since, nothing is stored, the entry is dropped
-and the publish reads the channel and runs again. No invalidation message is needed: the
-database says whether the copy is current, in the statement that stores the events.
+and the publish reads the channel and runs again; so does a publish the copy refused (the
+refusal may come from a copy older than the channel). No invalidation message is needed:
+the database says whether the copy is current, in the statement that stores the events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from weakref import WeakKeyDictionary
 
+from app.errors import EventgraphError
 from db.database import Database, WriteConn
 from db.repositories import channels as channel_repo
 from db.repositories.channels import ChannelRow
@@ -42,7 +44,10 @@ async def with_channel(
     if kept is not None:
         try:
             return await store(*kept)
-        except StaleReferenceError:
+        except (StaleReferenceError, EventgraphError):
+            # Stale (the insert said so), or refused by checks against a copy that may be
+            # out of date (a schema relaxed, a channel moved since): nothing was stored, so
+            # decide again on the channel as it is now.
             cache.pop(channel_id, None)
     found = await channel_repo.get_channel_versioned(conn, channel_id)
     if found is None:

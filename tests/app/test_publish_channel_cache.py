@@ -89,6 +89,18 @@ async def test_strict_types_set_by_another_process_apply_to_the_next_publish(
     assert await _seqs(db) == [1, stored["seq"]]
 
 
+async def test_a_schema_relaxed_by_another_process_accepts_the_next_publish(
+    db: Database, other: Database, settings: Settings, channel: str
+) -> None:
+    await update_channel(
+        db=other, principal=ADMIN, id=channel, strict_types=True, schemas={"typed": SCHEMA}
+    )
+    await _publish(db, settings, channel, type="typed", data={"n": 1})  # keeps: strict
+    await update_channel(db=other, principal=ADMIN, id=channel, strict_types=False)
+    stored = await _publish(db, settings, channel, type="free")  # the copy would refuse it
+    assert stored["type"] == "free"
+
+
 async def test_a_stale_copy_reserves_no_position(
     db: Database, other: Database, settings: Settings, channel: str
 ) -> None:
