@@ -58,12 +58,12 @@ class EventgraphSchema(strawberry.Schema):
         executing = execution_context is not None and execution_context.result is not None
         format_errors(errors, executing=executing)
         if execution_context is not None and any(
-            (error.extensions or {}).get("code") in _RETRYABLE for error in errors
+            (error.extensions or {}).get("code") in RETRYABLE for error in errors
         ):
             _retry_later(execution_context.context)
 
 
-_RETRYABLE = frozenset({DatabaseUnavailable.code, StatementTimeout.code})
+RETRYABLE = frozenset({DatabaseUnavailable.code, StatementTimeout.code})
 
 
 def _retry_later(context: object) -> None:

@@ -77,7 +77,7 @@ def _draft(raw: Any, *, path: str) -> EventDraft:
     )
 
 
-def _drafts(body: Any, state: AppState) -> tuple[list[EventDraft], bool]:
+def drafts_of(body: Any, state: AppState) -> tuple[list[EventDraft], bool]:
     """The drafts of a publish body and whether it was a batch (``{"events": [...]}``)."""
     if isinstance(body, Mapping) and "events" in body:
         events = body["events"]
@@ -127,7 +127,7 @@ async def publish(
     subscriptions and webhooks. Send an `Idempotency-Key` to retry safely."""
     if not principal.is_authenticated:
         raise Unauthenticated("publishing requires a publish or admin token")
-    drafts, batch = _drafts(body, state)
+    drafts, batch = drafts_of(body, state)
     rows = await publish_events(
         db=state.db,
         settings=state.settings,

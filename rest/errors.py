@@ -64,10 +64,14 @@ def location_path(loc: Sequence[str | int]) -> str | None:
 _STATUS_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": RETRY_AFTER_SECONDS}}
 
 
-async def _eventgraph_error(_request: Request, exc: Exception) -> JsonResponse:
-    assert isinstance(exc, EventgraphError)
+def eventgraph_error_response(exc: EventgraphError) -> JsonResponse:
     headers = _STATUS_HEADERS.get(exc.http_status)
     return error_response(exc.http_status, exc.code, exc.message, exc.path, headers)
+
+
+async def _eventgraph_error(_request: Request, exc: Exception) -> JsonResponse:
+    assert isinstance(exc, EventgraphError)
+    return eventgraph_error_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JsonResponse:

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from app.json_input import loads
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     """FastAPI's own rule: no content type, ``application/json`` or ``application/*+json``."""
     if not content_type:
         return True
@@ -42,7 +42,7 @@ class StrictJsonRoute(APIRoute):
 
         async def strict_handler(request: Request) -> Response:
             request = StrictJsonRequest(request.scope, request.receive)
-            if _is_json(request.headers.get("content-type")) and await request.body():
+            if is_json(request.headers.get("content-type")) and await request.body():
                 await request.json()  # a BadInput here reaches the envelope handler
             return await handler(request)
 

@@ -9,6 +9,7 @@ from rest import admin_api, channels_api, docs_page, events_api, manage_api, sse
 from rest.deps import reject_nul
 from rest.errors import install_error_handlers
 from rest.fast_list import FastListMiddleware
+from rest.fast_publish import FastPublishMiddleware
 from rest.health import router as health_router
 from rest.openapi import install_openapi
 
@@ -54,4 +55,5 @@ def install_rest(app: FastAPI, settings: Settings) -> None:
     app.include_router(manage_api.router, dependencies=guarded)
     app.include_router(webhooks_api.router, dependencies=guarded)
     app.add_middleware(FastListMiddleware, enabled=settings.fast_paths)
+    app.add_middleware(FastPublishMiddleware, enabled=settings.fast_paths)
     install_openapi(app)

@@ -18,7 +18,7 @@ from app.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
-from app.events import idempotency
+from app.events import channel_cache, idempotency
 from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.read import EventRow, get_events
 from app.json_input import check_value
@@ -29,6 +29,7 @@ from db.database import Database, WriteConn
 from db.notify import Notice
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
+from db.repositories.channels import ChannelRow
 from db.repositories.errors import MissingReferenceError
 from db.repositories.event_writes import OutboxRow
 
@@ -192,16 +193,32 @@ async def _publish_alone(
         return None
 
     async def store(conn: WriteConn) -> list[EventRow] | None:
-        channel = _found(await channel_repo.get_channel(conn, channel_id), channel_id)
-        rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
-        staged = await delivery.stage_in_statement(conn, channel, rows)
-        if staged is Staging.TRANSACTION:
-            return None
-        outbox = None if isinstance(staged, Staging) else staged
         notice = notices[0] if notices else None
-        return await _store(
-            conn, principal, channel_id, drafts, rows, path_of, notice=notice, outbox=outbox
-        )
+
+        async def checked_store(
+            held: ChannelRow | None, version: str | None
+        ) -> list[EventRow] | None:
+            channel = _found(held, channel_id)
+            rows = _checked_rows(
+                principal, settings, channel_id, channel, drafts, path_prefix, path_of
+            )
+            staged = await delivery.stage_in_statement(conn, channel, rows)
+            if staged is Staging.TRANSACTION:
+                return None
+            outbox = None if isinstance(staged, Staging) else staged
+            return await _store(
+                conn,
+                principal,
+                channel_id,
+                drafts,
+                rows,
+                path_of,
+                notice=notice,
+                outbox=outbox,
+                version=version,
+            )
+
+        return await channel_cache.with_channel(conn, db, channel_id, checked_store)
 
     return await db.run_alone(store)
 
@@ -265,6 +282,7 @@ async def _store(
     *,
     notice: Notice | None = None,
     outbox: OutboxRow | None = None,
+    version: str | None = None,
 ) -> list[EventRow]:
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
@@ -278,7 +296,11 @@ async def _store(
                     path=_join(path_of(index), "parentId"),
                 )
     try:
-        return list(await event_writes.insert_events(conn, rows, notice=notice, outbox=outbox))
+        return list(
+            await event_writes.insert_events(
+                conn, rows, notice=notice, outbox=outbox, channel_version=version
+            )
+        )
     except MissingReferenceError:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from db.database import ReadConn, WriteConn
@@ -26,6 +26,24 @@ async def get_channel(conn: ReadConn | WriteConn, channel_id: str) -> ChannelRow
     result = await conn.execute(_BY_ID, {"channel_id": channel_id})
     row = result.mappings().first()
     return dict(row) if row is not None else None
+
+
+# PostgreSQL: the row's ``xmin`` (the transaction that wrote this version of it) changes
+# with every update, and a deleted and re-created channel has another.
+_VERSIONED = select(channels_table, literal_column("xmin::text").label("row_version")).where(
+    channels_table.c.id == bindparam("channel_id")
+)
+
+
+async def get_channel_versioned(conn: WriteConn, channel_id: str) -> tuple[ChannelRow, str] | None:
+    """The channel and its row version (PostgreSQL), which ``event_writes.insert_events``
+    can check instead of reading the channel again."""
+    result = await conn.execute(_VERSIONED, {"channel_id": channel_id})
+    row = result.mappings().first()
+    if row is None:
+        return None
+    found = dict(row)
+    return found, str(found.pop("row_version"))
 
 
 async def existing_channel_ids(conn: ReadConn | WriteConn, ids: list[str]) -> set[str]:

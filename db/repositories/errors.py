@@ -9,3 +9,7 @@ class DuplicateKeyError(Exception):
 
 class MissingReferenceError(Exception):
     """An insert referenced a row that does not exist (a foreign key failed)."""
+
+
+class StaleReferenceError(Exception):
+    """A write checked a row's version and the row has changed (or gone) since."""

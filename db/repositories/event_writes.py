@@ -23,7 +23,7 @@ from ulid import ULID
 from db.database import ReadConn, WriteConn, writing
 from db.notify import Notice
 from db.query.scope import ReadScope, readable
-from db.repositories.errors import MissingReferenceError
+from db.repositories.errors import MissingReferenceError, StaleReferenceError
 from db.tables import events_table, positions_table
 from db.types import UtcDateTime, to_millis
 
@@ -35,11 +35,22 @@ _TEXT = tuple(c.name for c in events_table.c if c.name not in ("seq", "created_a
 _JSON = {c.name for c in events_table.c if isinstance(c.type, JSON)}
 _COLUMNS = ", ".join(_TEXT)
 _PICKED = ", ".join(f"r.{c}::jsonb" if c in _JSON else f"r.{c}" for c in _TEXT)
+
+
 # One statement on PostgreSQL: reserve positions (taking the lock) and insert the rows
 # from arrays; the counters' trigger runs at its end, after the lock (docs/counters.md).
-_INSERT_PG_SQL = f"""
+# With ``checked``, positions are taken (and rows inserted) only while the channel row
+# still has the version the caller validated against: nothing is reserved otherwise.
+def _insert_pg_sql(*, checked: bool) -> str:
+    check = (
+        " AND EXISTS (SELECT 1 FROM channels"
+        " WHERE id = :channel_version_of AND xmin::text = :channel_version)"
+        if checked
+        else ""
+    )
+    return f"""
 WITH pos AS (
-    UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq
+    UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1{check} RETURNING last_seq
 ), r AS (
     SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}) WITH ORDINALITY
         AS r({_COLUMNS}, ord)
@@ -48,14 +59,17 @@ WITH pos AS (
     SELECT {_PICKED}, pos.last_seq - :n + r.ord, :created_at
     FROM pos, r
 )"""  # noqa: S608 - column names from the table definition
+
+
 _INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
     bindparam("created_at", type_=UtcDateTime),
 )
 # Optional parts after the insert: a webhook outbox row for the batch (its events' ids and
-# positions built here, its webhook targets computed by the caller), and a pg_notify that
-# PostgreSQL sends when the statement's transaction commits.
+# positions built here, its webhook targets computed by the caller; written only when the
+# positions were taken), and a pg_notify that PostgreSQL sends when the statement's
+# transaction commits.
 _OUTBOX_SQL = """, box AS (
     INSERT INTO webhook_outbox (kind, created_at, entries)
     SELECT :outbox_kind, :created_at, json_build_object(
@@ -71,15 +85,18 @@ _NOTIFY_SQL = """, note AS (
 )"""
 
 
-def _insert_statement(*, outbox: bool, notice: bool) -> TextClause:
-    sql = _INSERT_PG_SQL + (_OUTBOX_SQL if outbox else "") + (_NOTIFY_SQL if notice else "")
+def _insert_statement(*, checked: bool, outbox: bool, notice: bool) -> TextClause:
+    sql = _insert_pg_sql(checked=checked)
+    sql += (_OUTBOX_SQL if outbox else "") + (_NOTIFY_SQL if notice else "")
     sql += "\nSELECT last_seq FROM pos" + (", note" if notice else "")
     return text(sql).bindparams(*_INSERT_PARAMS)
 
 
-# Built once each (building a statement costs more CPU than running it).
+# (checked, outbox, notice) -> the statement, each built once (building a statement costs
+# more CPU than running it).
 _INSERT_PG = {
-    (outbox, notice): _insert_statement(outbox=outbox, notice=notice)
+    (checked, outbox, notice): _insert_statement(checked=checked, outbox=outbox, notice=notice)
+    for checked in (False, True)
     for outbox in (False, True)
     for notice in (False, True)
 }
@@ -122,6 +139,7 @@ async def insert_events(
     *,
     notice: Notice | None = None,
     outbox: OutboxRow | None = None,
+    channel_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Give the ``prepare``d ``rows`` (one ``created_at``) commit positions in list order,
     insert them and count them; returns them with ``seq`` set. ``notice`` (PostgreSQL)
@@ -129,6 +147,9 @@ async def insert_events(
     (PostgreSQL) is written by the same statement, queued at the rows' ``created_at``.
 
     Raises ``MissingReferenceError`` when the channel or workspace no longer exists.
+    With ``channel_version`` (PostgreSQL, from ``channels.get_channel_versioned``; all
+    rows in one channel) nothing is stored and ``StaleReferenceError`` is raised when
+    the channel is no longer at that version.
     """
     count = len(rows)
     if count == 0:
@@ -144,9 +165,17 @@ async def insert_events(
                 params["notice_channel"], params["notice_payload"] = notice
             if outbox is not None:
                 params["outbox_kind"], params["outbox_hooks"] = outbox
-            statement = _INSERT_PG[outbox is not None, notice is not None]
+            if channel_version is not None:
+                params["channel_version_of"] = rows[0]["channel_id"]
+                params["channel_version"] = channel_version
+            statement = _INSERT_PG[
+                (channel_version is not None, outbox is not None, notice is not None)
+            ]
             writing()
-            last = int((await conn.execute(statement, params)).scalar_one())
+            found = (await conn.execute(statement, params)).scalar_one_or_none()
+            if found is None:
+                raise StaleReferenceError(str(rows[0]["channel_id"]))
+            last = int(found)
         else:  # one writer at a time: the statements need no particular order
             if outbox is not None:
                 raise ValueError("an outbox row with the insert is PostgreSQL's")

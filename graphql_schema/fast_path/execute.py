@@ -47,7 +47,7 @@ def render_column(row: Row, column: Column) -> Any:
     return column.key  # __typename
 
 
-def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
+def render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
     return {column.alias: render_column(row, column) for column in columns}
 
 
@@ -65,7 +65,7 @@ def _render_relation(
 ) -> dict[str, Any] | None:
     key = row[f"{field.relation}_id"]
     target = related[field.relation].get(key) if key is not None else None
-    return None if target is None else _render_columns(target, field.columns)
+    return None if target is None else render_columns(target, field.columns)
 
 
 class ArgumentCache:

@@ -26,14 +26,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from app.asgi_responses import send_json
+from app.auth.principal import Principal
 from app.errors import RETRY_AFTER_SECONDS, EventgraphError
 from app.observability.metrics import record_fast_path, record_graphql_operation
-from app.state import app_state
+from app.state import AppState, app_state
 from db.database import DatabaseUnavailable
 from db.types import contains_nul
 from graphql_schema.errors import format_error
 from graphql_schema.fast_path.execute import NotServed, RootUnavailable, execute_plan
 from graphql_schema.fast_path.plan import Plan, compile_plan
+from graphql_schema.fast_path.publish import PublishPlan, compile_publish_plan, execute_publish
 from graphql_schema.hardening import MAX_TOKENS, RULES
 from graphql_schema.router import resolve_principal
 from graphql_schema.schema import schema
@@ -52,13 +54,13 @@ _RULES = (*specified_rules, *RULES)
 
 
 class PlanCache:
-    """LRU of (query, operationName) → ``Plan`` or ``None`` (not served)."""
+    """LRU of (query, operationName) → ``Plan``, ``PublishPlan`` or ``None`` (not served)."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self.size = size
-        self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self._plans: OrderedDict[tuple[str, str | None], Plan | PublishPlan | None] = OrderedDict()
 
-    def get(self, query: str, operation_name: str | None) -> Plan | None:
+    def get(self, query: str, operation_name: str | None) -> Plan | PublishPlan | None:
         key = (query, operation_name)
         if key in self._plans:
             self._plans.move_to_end(key)
@@ -70,7 +72,7 @@ class PlanCache:
         return plan
 
     @staticmethod
-    def _compile(query: str, operation_name: str | None) -> Plan | None:
+    def _compile(query: str, operation_name: str | None) -> Plan | PublishPlan | None:
         gschema = schema._schema
         try:
             document = parse(query, max_tokens=MAX_TOKENS)
@@ -78,7 +80,9 @@ class PlanCache:
             return None
         if validate(gschema, document, _RULES):
             return None
-        return compile_plan(gschema, document, operation_name)
+        return compile_plan(gschema, document, operation_name) or compile_publish_plan(
+            gschema, document, operation_name
+        )
 
 
 class FastQueryMiddleware:
@@ -130,6 +134,8 @@ class FastQueryMiddleware:
         principal, error = await resolve_principal(connection, state.settings)
         if principal is None or error is not None:
             return False
+        if isinstance(plan, PublishPlan):
+            return await _publish(plan, variables, state, principal, send)
         try:
             data = await execute_plan(
                 plan,
@@ -153,6 +159,19 @@ class FastQueryMiddleware:
         record_fast_path("graphql")
         await send_json(send, orjson.dumps({"data": data}))
         return True
+
+
+async def _publish(
+    plan: PublishPlan, variables: Any, state: AppState, principal: Principal, send: Send
+) -> bool:
+    try:
+        answer = await execute_publish(plan, variables=variables, state=state, principal=principal)
+    except NotServed:
+        return False
+    record_graphql_operation(plan.operation_name, operation_type="mutation", ok=answer.ok)
+    record_fast_path("graphql")
+    await send_json(send, answer.body, status=answer.status, headers=answer.headers)
+    return True
 
 
 async def _send_unavailable(send: Send, failed: RootUnavailable) -> None:

@@ -95,19 +95,19 @@ class Plan:
     roots: tuple[ConnectionPlan, ...]
 
 
-class _NotServed(Exception):
+class NotPlanned(Exception):
     """The document is outside the fast path's shape."""
 
 
-def _fields(selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
+def field_nodes(selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
     if selection_set is None:
-        raise _NotServed
+        raise NotPlanned
     fields: list[FieldNode] = []
     for selection in selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives:
-            raise _NotServed
+            raise NotPlanned
         if (type_name, selection.name.value) in GUARDED:
-            raise _NotServed
+            raise NotPlanned
         fields.append(selection)
     return fields
 
@@ -123,21 +123,21 @@ def _column(node: FieldNode, type_name: str) -> Column:
     if name in SCALARS[type_name] and not node.arguments:
         key, kind = SCALARS[type_name][name]
         return Column(_alias(node), key, kind)
-    raise _NotServed
+    raise NotPlanned
 
 
-def _columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[Column, ...]:
-    return tuple(_column(node, type_name) for node in _fields(selection_set, type_name))
+def scalar_columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[Column, ...]:
+    return tuple(_column(node, type_name) for node in field_nodes(selection_set, type_name))
 
 
 def _node(selection_set: SelectionSetNode | None) -> NodePlan:
     fields: list[Column | RelationPlan] = []
-    for node in _fields(selection_set, "Event"):
+    for node in field_nodes(selection_set, "Event"):
         name = node.name.value
         if name in RELATIONS and not node.arguments:
             relation, type_name = RELATIONS[name]
             fields.append(
-                RelationPlan(_alias(node), relation, _columns(node.selection_set, type_name))
+                RelationPlan(_alias(node), relation, scalar_columns(node.selection_set, type_name))
             )
         else:
             fields.append(_column(node, "Event"))
@@ -154,19 +154,19 @@ def _part(node: FieldNode) -> Part:
         return Part(alias, "nodes", node=_node(node.selection_set))
     if name == "pageInfo":
         items = []
-        for sub in _fields(node.selection_set, "PageInfo"):
+        for sub in field_nodes(node.selection_set, "PageInfo"):
             sub_name = sub.name.value
             if sub_name == "__typename":
                 items.append((_alias(sub), "__typename"))
             elif sub_name in PAGE_INFO:
                 items.append((_alias(sub), PAGE_INFO[sub_name]))
             else:
-                raise _NotServed
+                raise NotPlanned
         return Part(alias, "pageInfo", page_info=tuple(items))
     if name == "edges":
         edge_items: list[tuple[str, str]] = []
         node_plan: NodePlan | None = None
-        for sub in _fields(node.selection_set, "EventEdge"):
+        for sub in field_nodes(node.selection_set, "EventEdge"):
             sub_name = sub.name.value
             if sub_name in ("cursor", "__typename"):
                 edge_items.append((_alias(sub), sub_name))
@@ -174,9 +174,9 @@ def _part(node: FieldNode) -> Part:
                 node_plan = _node(sub.selection_set)
                 edge_items.append((_alias(sub), "node"))
             else:
-                raise _NotServed
+                raise NotPlanned
         return Part(alias, "edges", node=node_plan, cursor_aliases=tuple(edge_items))
-    raise _NotServed
+    raise NotPlanned
 
 
 def _relations(parts: tuple[Part, ...]) -> Related:
@@ -189,38 +189,40 @@ def _relations(parts: tuple[Part, ...]) -> Related:
     return related_columns(wanted)
 
 
+def operation_of(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | None:
+    """The operation ``operation_name`` picks, or ``None`` (also when there are fragments)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != len(document.definitions):
+        return None  # fragments
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    named = [op for op in operations if op.name and op.name.value == operation_name]
+    return named[0] if len(named) == 1 else None
+
+
 def compile_plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> Plan | None:
     """The plan of a VALIDATED document, or ``None`` when the fast path does not serve it."""
     if not ENABLED:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if len(operations) != len(document.definitions):
-        return None  # fragments
-    if operation_name is None:
-        if len(operations) != 1:
-            return None
-        operation = operations[0]
-    else:
-        named = [op for op in operations if op.name and op.name.value == operation_name]
-        if len(named) != 1:
-            return None
-        operation = named[0]
-    if operation.operation is not OperationType.QUERY or operation.directives:
+    operation = operation_of(document, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY or operation.directives:
         return None
     query_type: GraphQLObjectType | None = schema.query_type
     if query_type is None:
         return None
     try:
         roots = []
-        for node in _fields(operation.selection_set, "Query"):
+        for node in field_nodes(operation.selection_set, "Query"):
             if node.name.value != "events":
                 return None
-            parts = tuple(_part(sub) for sub in _fields(node.selection_set, "EventConnection"))
+            parts = tuple(_part(sub) for sub in field_nodes(node.selection_set, "EventConnection"))
             field = query_type.fields["events"]
             roots.append(ConnectionPlan(_alias(node), node, field, parts, _relations(parts)))
-    except _NotServed:
+    except NotPlanned:
         return None
     name = operation.name.value if operation.name else None
     return Plan(operation, name, tuple(roots))
