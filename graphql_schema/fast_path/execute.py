@@ -52,22 +52,12 @@ def _render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
 
 
 def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -> dict[str, Any]:
-    values = plan.values
-    if values is None:
-        return {
-            field.alias: _render_column(row, field)
-            if isinstance(field, Column)
-            else _render_relation(row, field, related)
-            for field in plan.fields
-        }
-    # One C-level read of the row in selection order, then the few fields that are not
-    # the column's value as is (an alias selected twice keeps its first place, as above).
-    node = dict(zip(plan.aliases, values(row), strict=True))
-    for column in plan.datetimes:
-        node[column.alias] = format_datetime(row[column.key])
-    for relation in plan.relations:
-        node[relation.alias] = _render_relation(row, relation, related)
-    return node
+    return {
+        field.alias: _render_column(row, field)
+        if isinstance(field, Column)
+        else _render_relation(row, field, related)
+        for field in plan.fields
+    }
 
 
 def _render_relation(

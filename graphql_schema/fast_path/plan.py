@@ -8,11 +8,8 @@ fields. No fragments, no directives, no ``children``: anything else returns ``No
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from dataclasses import field as attribute
-from operator import itemgetter
-from typing import Any, Literal
+from typing import Literal
 
 from graphql import (
     DocumentNode,
@@ -61,46 +58,9 @@ class RelationPlan:
 
 @dataclass(frozen=True, slots=True)
 class NodePlan:
-    """Output keys in selection order: a ``Column`` or a ``RelationPlan`` each.
-
-    Without ``__typename`` among them, ``values`` reads every field's row value in that
-    order in one call (a datetime's column, a relation's ``<name>_id``), so a node is
-    ``dict(zip(aliases, values(row)))`` with the ``datetimes`` and ``relations`` then
-    rendered in place; with it, ``values`` is ``None`` and each field is rendered on its own.
-    """
+    """Output keys in selection order: a ``Column`` or a ``RelationPlan`` each."""
 
     fields: tuple[Column | RelationPlan, ...]
-    aliases: tuple[str, ...] = attribute(init=False, compare=False, repr=False)
-    values: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = attribute(
-        init=False, compare=False, repr=False
-    )
-    datetimes: tuple[Column, ...] = attribute(init=False, compare=False, repr=False)
-    relations: tuple[RelationPlan, ...] = attribute(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        keys: list[str] = []
-        for node_field in self.fields:
-            if isinstance(node_field, RelationPlan):
-                keys.append(f"{node_field.relation}_id")
-            elif node_field.kind != "typename":
-                keys.append(node_field.key)
-        values = _row_values(keys) if len(keys) == len(self.fields) else None
-        setattr_ = object.__setattr__
-        setattr_(self, "aliases", tuple(node_field.alias for node_field in self.fields))
-        setattr_(self, "values", values)
-        datetimes = [f for f in self.fields if isinstance(f, Column) and f.kind == "datetime"]
-        setattr_(self, "datetimes", tuple(datetimes))
-        setattr_(self, "relations", tuple(f for f in self.fields if isinstance(f, RelationPlan)))
-
-
-def _row_values(keys: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
-    if not keys:
-        return None
-    if len(keys) == 1:
-        key = keys[0]
-        return lambda row: (row[key],)
-    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*keys)
-    return getter
 
 
 @dataclass(frozen=True, slots=True)
