@@ -5,6 +5,7 @@ SQLAlchemy's path."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,8 @@ from db.query.scope import ADMIN_SCOPE, ANONYMOUS_SCOPE, ReadScope
 from db.repositories import driver_fetch
 from db.repositories.event_statements import related_columns
 from tests.app.test_read_events import seed
+from tests.db.test_read_retry import _backend
+from tests.fixtures.databases import PG_ADMIN_URL
 
 MAX = 50
 
@@ -112,3 +115,19 @@ async def test_the_hot_shapes_take_the_driver_and_expanding_lists_do_not(db: Dat
     assert [compiled is not None for _, compiled in driver_fetch._COMPILED.values()] == [False]
     fast, general = await _both(db, ANONYMOUS_SCOPE, EventQuery(), PageRequest(first=5))
     assert fast == general
+
+
+async def test_a_page_on_a_connection_that_died_unseen_is_run_again(db: Database) -> None:
+    first = await db.run_read(_backend)
+    # Blocking on purpose (as tests/db/test_read_retry.py): only the failed fetch tells.
+    admin = PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
+    subprocess.run(  # noqa: ASYNC221 - blocking is the point
+        ["psql", admin, "-qAtc", f"SELECT pg_terminate_backend({first}); SELECT pg_sleep(0.3)"],
+        check=True,
+        capture_output=True,
+    )
+    page = await list_events(
+        db=db, scope=ADMIN_SCOPE, query=EventQuery(), page=PageRequest(first=5), max_page_size=MAX
+    )
+    assert len(page.rows) == 5
+    assert await db.run_read(_backend) != first
