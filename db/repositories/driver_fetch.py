@@ -9,7 +9,8 @@ its bind processors; a request then binds its values in that order and calls
 
 A statement is sent this way only when that is exactly what SQLAlchemy would send and
 return: no parameter rendered per execution (expanding ``IN`` lists, literal binds),
-every result column under its own name, and while no ``before_cursor_execute`` /
+every result column under its own name, outside a transaction (a snapshot's first
+statement would otherwise run before SQLAlchemy's BEGIN), and while no ``before_cursor_execute`` /
 ``after_cursor_execute`` listener watches the engine (tests counting statements, the
 bench capturing them see SQLAlchemy's path). Rows come back as dicts (which read like
 SQLAlchemy's row mappings) with the columns' result processors applied. Anything else,
@@ -91,7 +92,9 @@ async def fetch_rows(
 ) -> Sequence[Mapping[str, Any]]:
     """The rows of ``stmt`` with ``params``, as mappings by column name."""
     compiled = None
-    if conn.dialect.name == "postgresql" and not _listened(conn):
+    # In a transaction (``Database.snapshot``: the page and its total in one snapshot)
+    # SQLAlchemy's driver adapter sends its BEGIN with the first statement it executes.
+    if conn.dialect.name == "postgresql" and not conn.in_transaction() and not _listened(conn):
         compiled = _compiled(stmt, conn.dialect)
     if compiled is None:
         return await _through_sqlalchemy(conn, stmt, params)

@@ -131,3 +131,12 @@ async def test_a_page_on_a_connection_that_died_unseen_is_run_again(db: Database
     )
     assert len(page.rows) == 5
     assert await db.run_read(_backend) != first
+
+
+async def test_a_page_read_with_its_total_in_one_snapshot_takes_sqlalchemy(db: Database) -> None:
+    # The snapshot's BEGIN is sent by SQLAlchemy with its first statement: a page fetched
+    # past it would be read outside the snapshot its total is counted in.
+    request = PageRequest(first=5)
+    fast, general = await _both(db, ADMIN_SCOPE, EventQuery(), request, with_total=True)
+    assert fast == general
+    assert not driver_fetch._COMPILED
