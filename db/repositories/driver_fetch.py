@@ -106,8 +106,12 @@ async def fetch_rows(
         raise  # the statement timeout: mapped to 503 QUERY_TIMEOUT, never sent twice
     except Exception:
         return await _through_sqlalchemy(conn, stmt, params)
-    # dicts, not Records: a Record iterates (and answers ``in``) over its values.
-    rows = [dict(record) for record in records]
+    if not records:
+        return []
+    # dicts, not Records: a Record iterates (and answers ``in``) over its values. Zipped
+    # with the names: ``dict(record)`` looks each key up again.
+    names = tuple(records[0].keys())
+    rows = [dict(zip(names, record, strict=True)) for record in records]
     for name, processor in compiled.results:
         for row in rows:
             row[name] = processor(row[name])
