@@ -164,6 +164,39 @@ def json_is_null(col: ColumnElement[Any]) -> ColumnElement[bool]:
     return or_(col.is_(None), func.coalesce(JsonTest(col, "path", ((), "eq", "null")), false()))
 
 
+class OneOf(ColumnElement[bool]):
+    """``column IN (values)`` for a filter's ``in``: on PostgreSQL ``column = ANY(:array)``
+    (what the server makes of an IN list anyway, so the same plan and index), one bound
+    parameter that needs no per-execution rendering of an expanding IN list; elsewhere
+    ``IN``. Only text values take the array form (the column's collation applies)."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a comparison: no "= 1" where booleans are not native
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_plain_obj),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: tuple[Any, ...]) -> None:
+        self.column = column
+        self.values = values
+
+
+@compiles(OneOf)
+def _one_of(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.values), **kw)
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_pg(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    values = element.values
+    if not all(isinstance(value, str) for value in values):
+        return compiler.process(element.column.in_(values), **kw)
+    array = bindparam(None, list(values), type_=ARRAY(element.column.type))
+    return compiler.process(element.column == any_(array), **kw)
+
+
 def is_one_of(col: ColumnElement[Any], values: list[str], dialect: str) -> ColumnElement[bool]:
     """``col IN (values)``. On PostgreSQL ``col = ANY(:array)``: one statement text and one
     parameter whatever the count, so neither SQLAlchemy nor asyncpg re-renders or re-prepares

@@ -63,7 +63,7 @@ def _compare(f: Compare, entity: Entity, table: FromClause) -> ColumnElement[boo
         assert isinstance(value, tuple)
         if not value:
             return false()
-        return _guard(col, nullable, col.in_(value))
+        return _guard(col, nullable, dialect_sql.OneOf(col, value))
     if op in STRING_OPS:
         if not isinstance(value, str):
             raise UnsupportedFilterError(f"{op} takes a string")

@@ -21,6 +21,7 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope, readable
 from db.repositories import event_counts
+from db.repositories.driver_fetch import fetch_rows
 from db.repositories.event_statements import GroupField as GroupField
 from db.repositories.event_statements import Related as Related
 from db.repositories.event_statements import Relation as Relation
@@ -92,7 +93,7 @@ async def page(
     columns of the readable targets of the ``related`` to-one relations of its rows
     (joined in the same statement)."""
     stmt, params = page_statement(scope, filter, ids, window, raw_json, related)
-    rows: list[Any] = list((await conn.execute(stmt, params)).mappings().all())
+    rows: list[Any] = list(await fetch_rows(conn, stmt, params))
     if not window.plain:
         found = _split(rows, window)
     else:
