@@ -98,9 +98,10 @@ def _open_through(engine: AsyncEngine, threads: SqliteThreads) -> None:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _cancelled(context: Any) -> None:
-        if isinstance(context.original_exception, Exception) or context.connection is None:
+        conn = context.connection
+        if isinstance(context.original_exception, Exception) or conn is None or conn.invalidated:
             return  # only a cancellation (or another exit exception) while a statement runs
-        driver: Any = context.connection.connection.driver_connection
+        driver: Any = conn.connection.driver_connection
         if driver is not None:
             await_(driver.interrupt())  # sqlite3_interrupt: safe from any thread
 
