@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -17,6 +16,7 @@ from app.realtime.hub import Hub
 from app.realtime.target import RealtimeTarget
 from app.settings import Settings
 from app.state import AppState
+from app.tasks import bounded, cancel_and_wait
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.outbox import FilterParser, WebhookOutbox
 from db.database import Database
@@ -67,13 +67,12 @@ def build_lifespan(
         try:
             yield
         finally:
-            await dispatcher.stop()
-            for task in (retention, prune):
-                if task is not None:
-                    task.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await task
-            await hub.stop()
-            await db.dispose()
+            # Each step is bounded (a stuck one is named in a warning with the tasks'
+            # stacks, app/tasks.py) and the next still runs.
+            await bounded("the webhook dispatcher's round", dispatcher.stop(), 10)
+            await bounded("the retention and prune tasks", cancel_and_wait(retention, prune), 5)
+            # Its bus closes its connections within 5 s each (app/realtime/redis_bus.py).
+            await bounded("the realtime hub and bus", hub.stop(), 20)
+            await bounded("closing the database connections", db.dispose(), 10)
 
     return lifespan

@@ -16,6 +16,7 @@ from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
+from db.sqlite_threads import SqliteThreads
 
 _WROTE: ContextVar[bool] = ContextVar("eventgraph_wrote", default=False)
 
@@ -43,11 +44,13 @@ class Database:
     ) -> None:
         self.url = url
         self.dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
+        self._sqlite_threads = SqliteThreads()
         self._read_engine, self._write_engine = create_engines(
             url,
             pool_size=pool_size,
             busy_timeout_ms=busy_timeout_ms,
             statement_timeout_ms=statement_timeout_ms,
+            sqlite_threads=self._sqlite_threads,
         )
 
     @property
@@ -180,9 +183,13 @@ class Database:
         return int(checked), int(size)
 
     async def dispose(self) -> None:
+        """Close the pooled connections; on SQLite, return only once their worker threads
+        (and those of failed or terminated connections) have ended, so that none answers
+        into an event loop closed after this (db/sqlite_threads.py)."""
         await self._read_engine.dispose()
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()
+        await self._sqlite_threads.ended()
 
 
 def _reraise(exc: Exception) -> NoReturn:

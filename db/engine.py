@@ -16,6 +16,7 @@ from sqlalchemy.util.concurrency import await_
 
 from db.faults import is_lost_connection
 from db.query import semantics
+from db.sqlite_threads import SqliteThreads
 
 
 def _json_dumps(value: Any) -> str:
@@ -84,6 +85,27 @@ def _install_sqlite_statement_timeout(engine: AsyncEngine, timeout_ms: int) -> N
             clock.deadline = None
 
 
+def _open_through(engine: AsyncEngine, threads: SqliteThreads) -> None:
+    """Open the engine's connections with ``threads.connect`` (db/sqlite_threads.py), and
+    interrupt the statement of a cancelled task: aiosqlite does not stop the statement its
+    thread runs, SQLAlchemy's close of the connection waits behind it, and a cancelled
+    writer would hold the single write connection (and SQLite's write lock) until the
+    statement ended by itself."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=threads.connect, **cparams)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _cancelled(context: Any) -> None:
+        conn = context.connection
+        if isinstance(context.original_exception, Exception) or conn is None or conn.invalidated:
+            return  # only a cancellation (or another exit exception) while a statement runs
+        driver: Any = conn.connection.driver_connection
+        if driver is not None:
+            await_(driver.interrupt())  # sqlite3_interrupt: safe from any thread
+
+
 def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -119,11 +141,19 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def create_engines(
-    url: str, *, pool_size: int = 20, busy_timeout_ms: int = 5000, statement_timeout_ms: int = 0
+    url: str,
+    *,
+    pool_size: int = 20,
+    busy_timeout_ms: int = 5000,
+    statement_timeout_ms: int = 0,
+    sqlite_threads: SqliteThreads | None = None,
 ) -> tuple[AsyncEngine, AsyncEngine]:
     """Return ``(read_engine, write_engine)``; ``statement_timeout_ms`` > 0 bounds every
-    statement (PostgreSQL ``statement_timeout``, SQLite's progress handler)."""
+    statement (PostgreSQL ``statement_timeout``, SQLite's progress handler). SQLite
+    connections are opened through ``sqlite_threads`` (a fresh one if not given), whose
+    ``ended()`` waits for their worker threads after the engines are disposed."""
     if url.startswith("sqlite"):
+        threads = sqlite_threads or SqliteThreads()
         read = create_async_engine(url, json_serializer=_json_dumps, json_deserializer=_json_loads)
         # One writer connection: SQLite allows a single writer, and queueing writers on
         # our own pool is cheaper and fairer than letting them spin on SQLITE_BUSY.
@@ -136,6 +166,8 @@ def create_engines(
             # Writers queue for the single connection; past this wait they get a 503 as well.
             pool_timeout=max(1.0, 2 * busy_timeout_ms / 1000),
         )
+        _open_through(read, threads)
+        _open_through(write, threads)
         _install_sqlite_pragmas(read, immediate=False, busy_timeout_ms=busy_timeout_ms)
         _install_sqlite_pragmas(write, immediate=True, busy_timeout_ms=busy_timeout_ms)
         if statement_timeout_ms > 0:

@@ -80,10 +80,15 @@ class NotifyListener:
         self._task = asyncio.create_task(self._run(), name="eventgraph-listen")
 
     async def stop(self) -> None:
+        """Cancel the listener and wait for it; a cancellation of the caller is not
+        swallowed (as app/tasks.cancel_and_wait)."""
         if self._task is not None:
             self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait([self._task])
+            except asyncio.CancelledError:
+                self._task.cancel()
+                raise
 
     async def _run(self) -> None:
         delay = 0.1
@@ -121,9 +126,11 @@ class NotifyListener:
     async def _watch(self, conn: Any, lost: asyncio.Event) -> None:
         while not lost.is_set():
             with suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), self._check)
+                async with asyncio.timeout(self._check):
+                    await lost.wait()
             if not lost.is_set():
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), self._check * 2)
+                async with asyncio.timeout(self._check * 2):
+                    await conn.fetchval("SELECT 1")
         raise ConnectionError("the server closed the LISTEN connection")
 
     def _deliver(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:

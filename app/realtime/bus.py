@@ -21,6 +21,7 @@ from broadcaster import Broadcast
 
 from app.observability.metrics import BUS_CONNECTED, BUS_RECONNECTS
 from app.settings import Settings
+from app.tasks import cancel_and_wait
 from db.database import Database, WriteConn
 from db.notify import Notice, NotifyListener, asyncpg_dsn, notify, notify_at_commit
 
@@ -60,7 +61,8 @@ async def wait_up(up: asyncio.Event, check_seconds: float) -> None:
     """Give a new connection a moment, so a fresh process starts ready; a bus that does not
     come up is retried in the background and shown by /readyz meanwhile."""
     with suppress(TimeoutError):
-        await asyncio.wait_for(up.wait(), check_seconds * 10)
+        async with asyncio.timeout(check_seconds * 10):
+            await up.wait()
 
 
 def record_state(bus: str, connected: bool, reconnect: bool) -> None:
@@ -107,10 +109,7 @@ class MemoryBus:
         raise NotImplementedError("the memory bus sends after the commit")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self._broadcast.disconnect()
 
 

@@ -22,6 +22,7 @@ from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
+from app.tasks import cancel_and_wait
 from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
 from db.notify import NOTIFY_LIMIT_BYTES, Notice
 from db.query.ast import Filter
@@ -64,11 +65,7 @@ class Hub:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         await self.bus.stop()
 
     async def _take_position(self) -> bool:
@@ -159,7 +156,8 @@ class Hub:
     async def _tail(self) -> None:
         while True:
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.stream_poll_seconds)
+                async with asyncio.timeout(self.settings.stream_poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             if not self._positioned and not await self._take_position():
                 continue

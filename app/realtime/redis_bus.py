@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
+from app.tasks import cancel_and_wait
 from db.database import WriteConn
 from db.notify import Notice
 
@@ -70,12 +71,10 @@ class RedisBus:
         raise NotImplementedError("the Redis bus sends after the commit")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._publisher.aclose(), CLOSE_SECONDS)
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._publisher.aclose()
 
     def _set(self, connected: bool, reconnect: bool) -> None:
         self._connected = connected
@@ -103,9 +102,11 @@ class RedisBus:
                 if self._connected:
                     self._set(False, False)
                 with suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), CLOSE_SECONDS)  # type: ignore[no-untyped-call]
+                    async with asyncio.timeout(CLOSE_SECONDS):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
                 with suppress(Exception):
-                    await asyncio.wait_for(client.aclose(), CLOSE_SECONDS)
+                    async with asyncio.timeout(CLOSE_SECONDS):
+                        await client.aclose()
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
 

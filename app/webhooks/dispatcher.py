@@ -84,9 +84,8 @@ class Dispatcher:
             except Exception:
                 logger.exception("webhooks: dispatch round failed")
             try:
-                await asyncio.wait_for(
-                    self._wakeup.wait(), timeout=self._settings.webhook_poll_interval
-                )
+                async with asyncio.timeout(self._settings.webhook_poll_interval):
+                    await self._wakeup.wait()
             except TimeoutError:
                 self._expand = True  # other processes' publishes do not wake this one
             self._wakeup.clear()
