@@ -20,8 +20,9 @@ import re
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.asgi_body import read_body, replay
 from app.auth.credentials import request_secret
 from app.auth.tokens import authenticate
 from app.errors import EventgraphError
@@ -72,11 +73,11 @@ class FastPublishMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         try:
             response = await _serve(scope, match.group(1), authorization, body)
         except (_Declined, EventgraphError):  # nothing attempted: the route answers the same
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         scope["route"] = _ROUTE
         record_fast_path("rest_publish")
@@ -111,28 +112,3 @@ async def _serve(scope: Scope, channel_id: str, authorization: str, body: bytes)
     if batch:
         return JsonResponse({"events": [event_snake(row) for row in rows]}, status_code=201)
     return JsonResponse(event_snake(rows[0]), status_code=201)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
+from app.asgi_body import read_body, replay
 from app.asgi_responses import send_json
 from app.auth.principal import Principal
 from app.errors import RETRY_AFTER_SECONDS, EventgraphError
@@ -108,16 +109,16 @@ class FastQueryMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if _has_nul(body):
             await send_json(send, _NUL_ERROR)
             return
         if self.enabled and await self._serve(scope, body, send):
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     async def _serve(self, scope: Scope, body: bytes, send: Send) -> bool:
-        connection = Request(scope, _replay(body, _disconnected))
+        connection = Request(scope, replay(body, _disconnected))
         try:
             request = await self.view.parse_http_body(StarletteRequestAdapter(connection))
         except (HTTPException, json.JSONDecodeError):
@@ -210,30 +211,5 @@ def _has_nul(body: bytes) -> bool:
         return b"\x00" in body
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 async def _disconnected() -> Message:
     return {"type": "http.disconnect"}
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
