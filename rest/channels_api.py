@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query
 from starlette.responses import Response
 
+from app.auth.principal import Principal
 from app.errors import BadInput, NotFound, PayloadTooLarge, Unauthenticated
 from app.events.delete import delete_event
 from app.events.feed import check_channel_access, get_channel_event, poll_channel
@@ -128,6 +129,22 @@ async def publish(
     if not principal.is_authenticated:
         raise Unauthenticated("publishing requires a publish or admin token")
     drafts, batch = drafts_of(body, state)
+    return await publish_drafts(
+        state, principal, channel_id, drafts, batch=batch, idempotency_key=idempotency_key
+    )
+
+
+async def publish_drafts(
+    state: AppState,
+    principal: Principal,
+    channel_id: str,
+    drafts: list[EventDraft],
+    *,
+    batch: bool,
+    idempotency_key: str | None = None,
+) -> JsonResponse:
+    """Publish what ``drafts_of`` made of a body and answer it (201): the route's and the
+    REST publish shortcut's one way to do so."""
     rows = await publish_events(
         db=state.db,
         settings=state.settings,

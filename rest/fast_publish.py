@@ -26,15 +26,13 @@ from app.asgi_body import read_body, replay
 from app.auth.credentials import request_secret
 from app.auth.tokens import authenticate
 from app.errors import EventgraphError
-from app.events.publish import publish_events
 from app.json_input import loads
 from app.observability.metrics import record_fast_path
 from app.state import app_state
 from db.database import DatabaseUnavailable
-from rest.channels_api import drafts_of
+from rest.channels_api import drafts_of, publish_drafts
 from rest.errors import eventgraph_error_response, unavailable_response
 from rest.json_body import is_json
-from rest.shapes import JsonResponse, event_snake
 
 _PATH = re.compile(r"/api/v1/channels/([^/]+)/events")
 
@@ -95,20 +93,8 @@ async def _serve(scope: Scope, channel_id: str, authorization: str, body: bytes)
         raise _Declined
     drafts, batch = drafts_of(value, state)
     try:
-        rows = await publish_events(
-            db=state.db,
-            settings=state.settings,
-            principal=principal,
-            channel_id=channel_id,
-            drafts=drafts,
-            path_prefix="events" if batch else "",
-            single=not batch,
-            delivery=state.delivery,
-        )
+        return await publish_drafts(state, principal, channel_id, drafts, batch=batch)
     except EventgraphError as exc:
         return eventgraph_error_response(exc)
     except DatabaseUnavailable as exc:
         return unavailable_response(exc)
-    if batch:
-        return JsonResponse({"events": [event_snake(row) for row in rows]}, status_code=201)
-    return JsonResponse(event_snake(rows[0]), status_code=201)
