@@ -129,3 +129,27 @@ async def test_a_relation_filter_makes_the_publish_a_transaction(
     assert not lock_free  # held until the transaction's COMMIT
     [got] = await receiver.wait_for(1)
     assert got.json["data"]["id"] == event_id
+
+
+async def test_a_held_channel_made_private_since_stages_nothing_for_a_creator_who_lost_it(
+    api: Api, receiver: Receiver
+) -> None:
+    """The outbox row is decided on the held channel copy; when the channel changed since,
+    the statement stores nothing, outbox row included, and the publish is decided again."""
+    await setup_world(api)
+    await create_webhook(api, receiver, token=await subscribe_token(api, "secret"))
+    db: Database = api.app.state.eventgraph.db
+    [first] = await publish(api, "market", {"data": 1})  # public: the creator reads it
+    await api.ok('mutation { updateChannel(id: "market", input: {private: true}) { id } }')
+    with event_inserts(db) as inserts:
+        [second] = await publish(api, "market", {"data": 2})
+    stale, fresh = (statement for statement, _ in inserts)
+    assert "INSERT INTO webhook_outbox" in stale  # decided on the held (public) copy
+    assert "webhook_outbox" not in fresh  # decided again: private, out of the creator's scope
+    [got] = await receiver.wait_for(1)
+    assert got.json["data"]["id"] == first
+    async with db.read() as conn:
+        seqs = dict((await conn.execute(text("SELECT id, seq FROM events"))).all())
+    assert sorted(seqs.values()) == [1, 2]  # the refused statement reserved no position
+    assert await staged(db) == [(first, seqs[first])]
+    assert second in seqs
