@@ -59,7 +59,12 @@ class CsrfMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_forgeable(scope["method"], Headers(scope=scope)):
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and any(name == b"cookie" for name, _ in scope["headers"])  # else not forgeable
+            and is_forgeable(scope["method"], Headers(scope=scope))
+        ):
             await send_json(send, _body(scope["path"]), status=403)
             return
         await self.app(scope, receive, send)

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
@@ -41,38 +41,19 @@ def content_security_policy(html: bytes) -> bytes:
     ).encode()
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def with_security_headers(start: Message) -> tuple[Message, bool]:
+    """``http.response.start`` with the headers every answer gets, and whether it is an
+    HTML page (whose CSP needs the complete body, see ``with_page_policy``)."""
+    headers = [*start.get("headers", ()), *_ALWAYS]
+    content_type = dict(headers).get(b"content-type", b"")
+    return {**start, "headers": headers}, content_type.startswith(b"text/html")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        html: list[bytes] = []
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", ()), *_ALWAYS]
-                message = {**message, "headers": headers}
-                content_type = dict(headers).get(b"content-type", b"")
-                if content_type.startswith(b"text/html"):
-                    start = message  # held until the page is complete, to hash its scripts
-                    return
-            elif message["type"] == "http.response.body" and start is not None:
-                html.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                page = b"".join(html)
-                start["headers"] = [
-                    *start["headers"],
-                    (b"content-security-policy", content_security_policy(page)),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                await send(start)
-                message = {"type": "http.response.body", "body": page}
-            await send(message)
-
-        await self.app(scope, receive, guarded_send)
+def with_page_policy(start: Message, page: bytes) -> Message:
+    """The held start of an HTML page, with the CSP of its complete body."""
+    start["headers"] = [
+        *start["headers"],
+        (b"content-security-policy", content_security_policy(page)),
+        (b"x-frame-options", b"DENY"),
+    ]
+    return start

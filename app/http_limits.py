@@ -19,7 +19,9 @@ def _too_large_body(limit: int) -> bytes:
 
 class BodyLimitMiddleware:
     """Rejects bodies over ``max_body_bytes`` by ``Content-Length`` up front and, for chunked
-    bodies, as soon as the running total passes the limit (the app then sees a disconnect)."""
+    bodies, as soon as the running total passes the limit (the app then sees a disconnect).
+    A request declaring a ``Content-Length`` within the limit (and no ``Transfer-Encoding``)
+    passes unwrapped: the HTTP server hands on exactly that many bytes of body."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
@@ -44,16 +46,25 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = -1  # none, or not a number
+        chunked = False
+        seen_length = False
         for name, value in scope.get("headers", ()):
-            if name == b"content-length":
+            if name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-length" and not seen_length:
+                seen_length = True
                 try:
                     declared = int(value)
                 except ValueError:
-                    break
+                    continue
                 if declared > self.max_body_bytes:
                     await self._reject(send)
                     return
-                break
+        if declared >= 0 and not chunked:
+            # the server hands on exactly Content-Length bytes of body: nothing to count
+            await self.app(scope, receive, send)
+            return
         received = 0
         rejected = False
         response_started = False

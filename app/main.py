@@ -5,15 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.csrf import CsrfMiddleware
-from app.http_headers import SecurityHeadersMiddleware
 from app.http_limits import BodyLimitMiddleware
 from app.lifespan import build_lifespan
-from app.observability.metrics import MetricsMiddleware
 from app.settings import Settings
 from graphql_schema.fast_path.middleware import FastQueryMiddleware
 from graphql_schema.inputs.coerce import coerce_filter
 from graphql_schema.router import create_graphql_router
-from rest.errors import ErrorMiddleware
+from rest.edge import EdgeMiddleware
 from rest.router import install_rest
 
 
@@ -36,7 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FastQueryMiddleware, view=graphql_router, enabled=settings.fast_paths)
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(ErrorMiddleware)  # answers what escapes the above, never re-raises
-    app.add_middleware(SecurityHeadersMiddleware)  # on every answer, the 413s included
-    app.add_middleware(MetricsMiddleware)  # outermost: also counts the 413s above
+    # outermost: metrics, security headers (the 413s included), the answer to what escapes
+    app.add_middleware(EdgeMiddleware)
     return app

@@ -36,8 +36,17 @@ def format_datetime(value: datetime) -> str:
     """ISO 8601 with milliseconds and ``Z``, the one wire format of timestamps."""
     if value.tzinfo is not UTC:
         value = to_millis(value)
-    # isoformat truncates to milliseconds; every stored value is UTC.
-    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+    # From the fields: half the time of isoformat(timespec="milliseconds") + slice + "Z",
+    # and this runs once per event rendered. Milliseconds truncate, as isoformat does.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond // 1000,
+    )
 
 
 def contains_nul(value: Any) -> bool:

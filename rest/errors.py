@@ -1,5 +1,5 @@
 """The JSON error envelope ``{"error": {"code", "message", "path"?}}`` on every route, and
-``ErrorMiddleware``, which answers whatever escapes the app without re-raising it."""
+the answer to whatever escapes the app (sent by ``rest.edge.EdgeMiddleware``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from app.errors import RETRY_AFTER_SECONDS, EventgraphError
 from db.database import DatabaseUnavailable
@@ -115,57 +115,30 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
 
 
-def _escaped_error_body(exc: Exception, *, graphql: bool) -> tuple[int, bytes, str]:
-    """(status, body, Retry-After or "") for an exception no handler answered."""
+def log_escaped(scope: Scope, exc: Exception) -> None:
+    """Log an exception that escaped the app once (``DatabaseUnavailable`` is logged where
+    it is mapped)."""
+    if not isinstance(exc, DatabaseUnavailable):
+        logger.exception("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+
+
+def escaped_error_start(scope: Scope, exc: Exception) -> tuple[Message, bytes]:
+    """The answer to an exception no handler answered: an envelope, or GraphQL errors on
+    ``/graphql``; 503 + Retry-After for ``DatabaseUnavailable``, else 500."""
     if isinstance(exc, DatabaseUnavailable):
         status, code, message = 503, exc.code, unavailable_message(exc)
     else:
         status, code, message = 500, "INTERNAL_SERVER_ERROR", "internal server error"
-    if graphql:
-        body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    if scope["path"].rstrip("/") == "/graphql":
+        body = orjson.dumps(
+            {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+        )
     else:
-        body = error_body(code, message)
-    return status, orjson.dumps(body), RETRY_AFTER_SECONDS if status == 503 else ""
-
-
-class ErrorMiddleware:
-    """The last line: an exception that escapes the app (or a middleware inside this one)
-    is logged once and answered — an envelope, or GraphQL errors on ``/graphql`` — and not
-    re-raised. Starlette's own last line re-raises after answering, which logs the error a
-    second time and makes the server close the client's keep-alive connection."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if not isinstance(exc, DatabaseUnavailable):  # those are logged where mapped
-                logger.exception(
-                    "unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc
-                )
-            if started:
-                return  # a partial response; the server ends it by closing the connection
-            status, body, retry_after = _escaped_error_body(
-                exc, graphql=scope["path"].rstrip("/") == "/graphql"
-            )
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-            if retry_after:
-                headers.append((b"retry-after", retry_after.encode()))
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+        body = orjson.dumps(error_body(code, message))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if status == 503:
+        headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
+    return {"type": "http.response.start", "status": status, "headers": headers}, body

@@ -19,7 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -158,29 +158,9 @@ def _find_route(scope: Scope) -> Route | None:
     return partial
 
 
-class MetricsMiddleware:
-    """Pure ASGI: count and time each HTTP request (WebSockets pass through)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = _route_template(scope)
-            method = str(scope.get("method", "GET"))
-            HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+def record_http_request(scope: Scope, status: int, started: float) -> None:
+    """Count and time one HTTP request (``started`` from ``time.perf_counter()``)."""
+    route = _route_template(scope)
+    method = str(scope.get("method", "GET"))
+    HTTP_REQUESTS.labels(route, method, str(status)).inc()
+    HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)

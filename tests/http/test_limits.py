@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.http_limits import BodyLimitMiddleware
 from tests.fixtures.app import Api
@@ -55,3 +55,29 @@ async def test_chunked_body_over_the_limit() -> None:
     body = response.json()
     assert body["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert "1024" in body["error"]["message"]
+
+
+async def test_declared_length_does_not_excuse_a_chunked_body() -> None:
+    """The middleware trusts ``Content-Length`` only without ``Transfer-Encoding`` (which
+    wins over it in HTTP/1.1): a chunked body past the limit is still refused."""
+    app = BodyLimitMiddleware(_echo_length, max_body_bytes=1024)
+    chunks = [
+        {"type": "http.request", "body": b"x" * 600, "more_body": True},
+        {"type": "http.request", "body": b"x" * 600, "more_body": False},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return chunks.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-length", b"10"), (b"transfer-encoding", b"chunked")],
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 413
