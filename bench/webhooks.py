@@ -1,6 +1,6 @@
 """Webhooks: delivery throughput, the outbox's cost on publishing, publish-to-first-attempt.
 
-usage: python -m bench.webhooks [--events 2000] [--batches 30] [--samples 200] [--rounds 3]
+usage: python -m bench.webhooks [--events 2000] [--batches 200] [--samples 200] [--rounds 3]
     [--database eventgraph_bench_webhooks] [--receiver process|inline] [--publish-only]
 
 In one process, on a fresh PostgreSQL database (``--database``): the app's own lifespan
@@ -231,7 +231,7 @@ async def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.webhooks", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="events for the 1-webhook run")
-    parser.add_argument("--batches", type=int, default=30, help="batches of 100 per publish run")
+    parser.add_argument("--batches", type=int, default=200, help="batches of 100 per publish run")
     parser.add_argument("--samples", type=int, default=200, help="latency samples")
     parser.add_argument(
         "--rounds", type=int, default=3, help="publish rounds (none, paused, active); medians"
