@@ -239,8 +239,11 @@ async def test_replays_are_delivered_and_marked(served: World) -> None:
             "/v1/admin/events/replay", json={"eventIds": [old["id"]]}, headers=ADMIN
         )
         assert response.json()["replayed"] == 1
+        # Taken before the next publish: a replay's order against events published at the
+        # same time is not fixed (docs/realtime.md, "Replays").
+        (replayed,) = await take(events, 1)
         new = await served.publish("market", {"type": "r", "data": {"k": "new"}})
-        replayed, live_new = await take(events, 2)
+        (live_new,) = await take(events, 1)
     assert [(m.event, m.id) for m in live] == [("message", old["id"]), ("message", mid["id"])]
     assert (replayed.event, replayed.json()["id"]) == ("replay", old["id"])
     assert (live_new.event, live_new.id) == ("message", new["id"])
