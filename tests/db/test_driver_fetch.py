@@ -5,7 +5,6 @@ SQLAlchemy's path."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +19,7 @@ from db.repositories import driver_fetch
 from db.repositories.event_statements import related_columns
 from tests.app.test_read_events import seed
 from tests.db.test_read_retry import _backend
-from tests.fixtures.databases import PG_ADMIN_URL
+from tests.fixtures.databases import terminate_backend
 
 MAX = 50
 
@@ -119,13 +118,7 @@ async def test_the_hot_shapes_take_the_driver_and_expanding_lists_do_not(db: Dat
 
 async def test_a_page_on_a_connection_that_died_unseen_is_run_again(db: Database) -> None:
     first = await db.run_read(_backend)
-    # Blocking on purpose (as tests/db/test_read_retry.py): only the failed fetch tells.
-    admin = PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
-    subprocess.run(  # noqa: ASYNC221 - blocking is the point
-        ["psql", admin, "-qAtc", f"SELECT pg_terminate_backend({first}); SELECT pg_sleep(0.3)"],
-        check=True,
-        capture_output=True,
-    )
+    terminate_backend(first)  # blocking on purpose: only the failed statement tells
     page = await list_events(
         db=db, scope=ADMIN_SCOPE, query=EventQuery(), page=PageRequest(first=5), max_page_size=MAX
     )
