@@ -22,6 +22,8 @@ import httpx
 import orjson
 import uvicorn
 
+from app.asgi_body import read_body
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,12 +35,7 @@ class Counter:
         self.first_seen: dict[str, float] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path: str = scope["path"]
         answer = b"ok"
         if path == "/_stats":

@@ -14,6 +14,8 @@ import orjson
 import uvicorn
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.asgi_body import read_body
+
 
 @dataclass
 class Received:
@@ -63,12 +65,7 @@ class Receiver:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         item = Received(scope["path"], headers, body)
         for secret in self.secrets:  # every request must verify with the current secret
