@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,19 +60,18 @@ class StagedHook:
     channel_id: str | None
     filter: Filter
     scope: ReadScope
+    # Derived once when the webhook list is loaded, not on every publish.
+    key: tuple[ReadScope, str] = field(init=False)
+    relations: bool = field(init=False)
+    """Whether the filter tests related rows (then it is matched in SQL)."""
 
-    @property
-    def key(self) -> tuple[ReadScope, str]:
-        return self.scope, repr(self.filter)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.scope, repr(self.filter)))
+        object.__setattr__(self, "relations", bool(relations_used(self.filter)))
 
     @property
     def in_memory(self) -> bool:
         return self.scope.admin and not self.relations
-
-    @property
-    def relations(self) -> bool:
-        """Whether the filter tests related rows (then it is matched in SQL)."""
-        return bool(relations_used(self.filter))
 
 
 def _reads(scope: ReadScope, channel: Mapping[str, Any]) -> bool:
