@@ -78,6 +78,8 @@ class EventPage:
     """All matching readable events, when asked for (``with_total``)."""
     related: dict[str, dict[str, EventRow]] = field(default_factory=dict)
     """Relation → readable target rows by id, for the relations asked for (``related``)."""
+    nodes: list[str] | None = None
+    """Each row's node as JSON text, when the database built them (``node``)."""
 
     @property
     def start_cursor(self) -> str | None:
@@ -92,6 +94,10 @@ GroupField = Literal["parent_id", "channel_id", "workspace_id"]
 Relation = repo.Relation
 Related = repo.Related
 related_columns = repo.related_columns
+NodeShape = repo.NodeShape
+JsonField = repo.JsonField
+JsonKind = repo.JsonKind
+JsonRelation = repo.JsonRelation
 MAX_IDS = 100
 
 
@@ -170,6 +176,7 @@ async def list_events(
     raw_json: bool = False,
     with_total: bool = False,
     related: Related = (),
+    node: NodeShape | None = None,
 ) -> EventPage:
     """A Relay page of readable events (one SQL statement, exact hasNext/hasPrevious).
 
@@ -181,7 +188,9 @@ async def list_events(
     ``related`` (``related_columns``) also reads the given columns of the readable
     targets of those to-one relations of the page's rows (``EventPage.related``; the
     targets ``get_events`` / ``get_channels`` / ``get_workspaces`` return), joined in the
-    page statement.
+    page statement. ``node`` (its relations among ``related``) asks for each row's node
+    as JSON text in that shape (``EventPage.nodes``), which PostgreSQL builds; on
+    SQLite it is ignored (``nodes`` stays ``None``, rows and ``related`` are as usual).
     Raises ``BadInput`` (path ``first``/``last``/``after``/``before``/``offset``/``ids``/
     ``filter...``) for bad arguments or a cursor issued for another order or filter.
     """
@@ -190,7 +199,7 @@ async def list_events(
     async def read(conn: ReadConn) -> tuple[repo.RowsPage, int | None]:
         found = await repo.page(
             conn, scope=scope, filter=query.filter, ids=query.ids, window=plan.window,
-            raw_json=raw_json, related=related,
+            raw_json=raw_json, related=related, node=node,
         )  # fmt: skip
         total = None
         if with_total:
@@ -204,6 +213,7 @@ async def list_events(
     result = _event_page(found, plan)
     result.total = total
     result.related = found.related
+    result.nodes = found.nodes
     return result
 
 

@@ -37,6 +37,7 @@ from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
 from db.query.order import order_clauses, reverse
 from db.query.scope import ReadScope, channel_readable, readable, workspace_readable
+from db.repositories.node_json import NodeShape, node_json
 from db.tables import channels_view, workspaces_view
 from db.tables import events_view as events_table
 
@@ -126,22 +127,44 @@ def columns(raw_json: bool) -> list[ColumnElement[Any]]:
     return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in e.c]
 
 
+def _selected(
+    scope: ReadScope,
+    order: tuple[OrderKey, ...],
+    raw_json: bool,
+    related: Related,
+    node: NodeShape | None,
+) -> tuple[FromClause, list[ColumnElement[Any]]]:
+    """The page's source (``events`` with the ``related`` targets joined) and columns:
+    every event column and the targets' wanted columns, or, with ``node``, the node's
+    JSON text (``node_json``) and only the columns that cursors read (``id``, the order)."""
+    source, targets, aliases = _joined(scope, related)
+    if node is None:
+        return source, [*columns(raw_json), *targets]
+    e = events_table
+    names = dict.fromkeys(["id", *(key.field for key in order)])
+    return source, [*(e.c[name] for name in names), node_json(node, e, aliases)]
+
+
 def related_label(relation: Relation, column: str) -> str:
     """The page column holding ``column`` of the ``relation`` target joined to each row."""
     return f"{relation}__{column}"
 
 
-def _joined(scope: ReadScope, related: Related) -> tuple[FromClause, list[ColumnElement[Any]]]:
-    """``events`` LEFT JOINed to each readable relation target, and the wanted columns."""
+def _joined(
+    scope: ReadScope, related: Related
+) -> tuple[FromClause, list[ColumnElement[Any]], dict[Relation, FromClause]]:
+    """``events`` LEFT JOINed to each readable relation target, the wanted columns, and
+    the joined targets by relation."""
     source: FromClause = events_table
     selected: list[ColumnElement[Any]] = []
+    aliases: dict[Relation, FromClause] = {}
     for relation, names in related:
         view, key, rule = _TARGETS[relation]
-        target = view.alias(f"rel_{relation}")
+        target = aliases[relation] = view.alias(f"rel_{relation}")
         on = and_(target.c.id == events_table.c[key], rule(scope, target))
         source = source.outerjoin(target, on)
         selected += [target.c[name].label(related_label(relation, name)) for name in names]
-    return source, selected
+    return source, selected, aliases
 
 
 def branch(
@@ -155,11 +178,12 @@ def branch(
     limit: int | ColumnElement[int] | None = None,
     offset: int | ColumnElement[int] | None = None,
     related: Related = (),
+    node: NodeShape | None = None,
 ) -> Select[Any]:
     """The page with ``_prev``/``_next`` flags computed over a one-row relation LEFT JOINed
     to it, so they are known even when the page is empty. ``limit``/``offset`` default to
     the window's (``limit + 1`` rows: one more says there is a next page). ``related``
-    targets come as extra columns (``related_label``)."""
+    targets come as extra columns (``related_label``); ``node`` as in ``_selected``."""
     e = events_table
     where = base(scope, f, ids, group)
     order = window.order
@@ -171,9 +195,9 @@ def branch(
         conditions.append(seek(reverse(order), window.before, e))
     terms = order_clauses(scan, e)
     position = func.row_number().over(order_by=terms).label("_pos")
-    source, targets = _joined(scope, related)
+    source, selected = _selected(scope, order, raw_json, related, node)
     page = (
-        select(*columns(raw_json), *targets, position)
+        select(*selected, position)
         .select_from(source)
         .where(*conditions)
         .order_by(*terms)
@@ -195,10 +219,7 @@ def branch(
     one = select(literal(1).label("one")).subquery("one")
     # Columns named as text (with their types for result processing): going through
     # ``page.c`` would build a proxy per column on every request.
-    named = [
-        literal_column(f"page.{c.name}", c.type).label(c.name)
-        for c in [*columns(raw_json), *targets]
-    ]
+    named = [literal_column(f"page.{c.name}", c.type).label(c.name) for c in selected]
     return select(
         literal(number).label("_branch"),
         prev.label("_prev"),
@@ -239,13 +260,14 @@ def _build(
     window: Window,
     raw_json: bool,
     related: Related,
+    node: NodeShape | None,
 ) -> Select[Any]:
     e = events_table
     if window.plain:
         scan = reverse(window.order) if window.from_end else window.order
-        source, targets = _joined(scope, related)
+        source, selected = _selected(scope, window.order, raw_json, related, node)
         return (
-            select(*columns(raw_json), *targets)
+            select(*selected)
             .select_from(source)
             .where(*base(scope, f, ids))
             .order_by(*order_clauses(scan, e))
@@ -261,8 +283,9 @@ def _build(
     )
     offset = _OFFSET if window.offset else None
     stmt = branch(
-        scope, f, ids, template, 0, raw_json=raw_json, limit=_LIMIT, offset=offset, related=related
-    )
+        scope, f, ids, template, 0,
+        raw_json=raw_json, limit=_LIMIT, offset=offset, related=related, node=node,
+    )  # fmt: skip
     # ORDER BY the output column: no wrapping subquery whose columns would need proxying.
     return stmt.order_by(literal_column("_pos"))
 
@@ -274,9 +297,11 @@ def page_statement(
     window: Window,
     raw_json: bool,
     related: Related = (),
+    node: NodeShape | None = None,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of one page (``window.plain``: bare rows; else with the flags of
-    ``branch``), with the ``related`` targets joined, and its parameters. Keyed by
+    ``branch``), with the ``related`` targets joined (``node``: rows of the node's JSON
+    text and the cursor columns, PostgreSQL only), and its parameters. Keyed by
     ``repr(f)`` as ``scoped_filter`` is."""
     key = (
         scope,
@@ -289,10 +314,11 @@ def page_statement(
         window.offset > 0,
         raw_json,
         related,
+        node,
     )
     stmt = _STATEMENTS.get(key)
     if stmt is None:
-        stmt = _build(scope, f, ids, window, raw_json, related)
+        stmt = _build(scope, f, ids, window, raw_json, related, node)
         _STATEMENTS[key] = stmt
         if len(_STATEMENTS) > _CACHE_SIZE:
             _STATEMENTS.popitem(last=False)

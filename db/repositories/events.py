@@ -34,6 +34,11 @@ from db.repositories.event_statements import (
 )
 from db.repositories.event_statements import related_columns as related_columns
 from db.repositories.event_statements import scoped_filter as scoped_filter
+from db.repositories.node_json import NODE_LABEL
+from db.repositories.node_json import JsonField as JsonField
+from db.repositories.node_json import JsonKind as JsonKind
+from db.repositories.node_json import JsonRelation as JsonRelation
+from db.repositories.node_json import NodeShape as NodeShape
 from db.tables import events_view as events_table
 
 Row = dict[str, Any]
@@ -49,6 +54,8 @@ class RowsPage:
     has_previous_page: bool
     related: dict[str, dict[str, Target]] = field(default_factory=dict)
     """Relation → readable target rows by id (``page(related=...)``)."""
+    nodes: list[str] | None = None
+    """Each row's node as JSON text, when the database built them (``page(node=...)``)."""
 
 
 def _targets(rows: Sequence[Any], related: Related) -> dict[str, dict[str, Target]]:
@@ -88,11 +95,16 @@ async def page(
     window: Window,
     raw_json: bool = False,
     related: Related = (),
+    node: NodeShape | None = None,
 ) -> RowsPage:
     """One page of readable events matching ``filter`` in ``window``, with the wanted
     columns of the readable targets of the ``related`` to-one relations of its rows
-    (joined in the same statement)."""
-    stmt, params = page_statement(scope, filter, ids, window, raw_json, related)
+    (joined in the same statement). With ``node`` (its relations among ``related``) on
+    PostgreSQL, the rows hold only the cursor columns and ``RowsPage.nodes`` the JSON
+    text of each node instead (``node_json``); elsewhere ``node`` is ignored."""
+    if conn.dialect.name != "postgresql":
+        node = None
+    stmt, params = page_statement(scope, filter, ids, window, raw_json, related, node)
     rows: list[Any] = list(await fetch_rows(conn, stmt, params))
     if not window.plain:
         found = _split(rows, window)
@@ -107,7 +119,9 @@ async def page(
             has_next_page=overflow and not window.from_end,
             has_previous_page=overflow and window.from_end,
         )
-    if related:
+    if node is not None:
+        found.nodes = [row[NODE_LABEL] for row in found.rows]
+    elif related:
         found.related = _targets(found.rows, related)
     return found
 

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from graphql import GraphQLSchema
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
@@ -38,8 +39,6 @@ class RootUnavailable(Exception):
 
 
 def render_column(row: Row, column: Column) -> Any:
-    # JSON arrives decoded, as the resolvers get it: PostgreSQL's jsonb text has other
-    # spacing than the encoder, so embedding it would change the bytes of the answer.
     if column.kind == "plain":
         return row[column.key]
     if column.kind == "datetime":
@@ -175,16 +174,15 @@ async def _run_connection(
         max_page_size=settings.max_page_size,
         with_total=plan.wants_count,
         related=plan.relations,
+        node=plan.node_shape,
     )
-    related = page.related
     out: dict[str, Any] = {}
     for part in plan.parts:
         if part.kind == "nodes":
             assert part.node is not None
-            node = part.node
-            out[part.alias] = [_render_node(row, node, related) for row in page.rows]
+            out[part.alias] = _nodes(page, part.node)
         elif part.kind == "edges":
-            out[part.alias] = _render_edges(page, part.cursor_aliases, part.node, related)
+            out[part.alias] = _render_edges(page, part.cursor_aliases, part.node)
         elif part.kind == "pageInfo":
             out[part.alias] = {
                 alias: "PageInfo" if attr == "__typename" else getattr(page, attr)
@@ -197,14 +195,22 @@ async def _run_connection(
     return out
 
 
+def _nodes(page: event_read.EventPage, node: NodePlan) -> list[Any]:
+    """The page's nodes: the JSON text PostgreSQL built (the same JSON value; inside
+    ``data``/``meta`` with jsonb's spacing and number spelling), spliced as is; else
+    rendered from the rows."""
+    if page.nodes is not None:
+        return [orjson.Fragment(text) for text in page.nodes]
+    related = page.related
+    return [_render_node(row, node, related) for row in page.rows]
+
+
 def _render_edges(
-    page: event_read.EventPage,
-    items: tuple[tuple[str, str], ...],
-    node: NodePlan | None,
-    related: dict[str, dict[str, Row]],
+    page: event_read.EventPage, items: tuple[tuple[str, str], ...], node: NodePlan | None
 ) -> list[dict[str, Any]]:
+    nodes = _nodes(page, node) if node is not None else [None] * len(page.rows)
     edges = []
-    for row, cursor in zip(page.rows, page.cursors, strict=True):
+    for rendered, cursor in zip(nodes, page.cursors, strict=True):
         edge: dict[str, Any] = {}
         for alias, what in items:
             if what == "cursor":
@@ -212,8 +218,7 @@ def _render_edges(
             elif what == "__typename":
                 edge[alias] = "EventEdge"
             else:
-                assert node is not None
-                edge[alias] = _render_node(row, node, related)
+                edge[alias] = rendered
         edges.append(edge)
     return edges
 

@@ -9,7 +9,7 @@ fields. No fragments, no directives, no ``children``: anything else returns ``No
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from graphql import (
     DocumentNode,
@@ -22,7 +22,14 @@ from graphql import (
     SelectionSetNode,
 )
 
-from app.events.read import Related, related_columns
+from app.events.read import (
+    JsonField,
+    JsonKind,
+    JsonRelation,
+    NodeShape,
+    Related,
+    related_columns,
+)
 from graphql_schema.fast_path.fields import (
     ENABLED,
     GUARDED,
@@ -82,6 +89,8 @@ class ConnectionPlan:
     parts: tuple[Part, ...]
     relations: Related
     """The relations the nodes select, with the target columns they render."""
+    node_shape: NodeShape | None
+    """The node as the database may build its JSON (``None``: rendered here only)."""
 
     @property
     def wants_count(self) -> bool:
@@ -189,6 +198,46 @@ def _relations(parts: tuple[Part, ...]) -> Related:
     return related_columns(wanted)
 
 
+_JSON_KINDS: dict[ColumnKind, JsonKind] = {
+    "plain": "column",
+    "datetime": "datetime",
+    "typename": "text",
+}
+
+
+def _json_fields(columns: tuple[Column, ...]) -> tuple[JsonField, ...] | None:
+    fields = [JsonField(c.alias, _JSON_KINDS[c.kind], c.key) for c in columns]
+    return _unique(fields)
+
+
+def _unique(items: list[Any]) -> tuple[Any, ...] | None:
+    """One item per key, in first-seen order (a field selected twice is one key of the
+    answer); ``None`` when two different items share a key (left to the Python rendering)."""
+    seen: dict[str, Any] = {}
+    for item in items:
+        if seen.setdefault(item.alias, item) != item:
+            return None
+    return tuple(seen.values())
+
+
+def _node_shape(parts: tuple[Part, ...]) -> NodeShape | None:
+    """The node's JSON shape for the database to build, when the parts select one node."""
+    nodes = {part.node for part in parts if part.node is not None}
+    if len(nodes) != 1:
+        return None
+    [node] = nodes
+    items: list[JsonField | JsonRelation] = []
+    for field in node.fields:
+        if isinstance(field, Column):
+            items.append(JsonField(field.alias, _JSON_KINDS[field.kind], field.key))
+            continue
+        fields = _json_fields(field.columns)
+        if fields is None:
+            return None
+        items.append(JsonRelation(field.alias, field.relation, fields))
+    return _unique(items)
+
+
 def operation_of(
     document: DocumentNode, operation_name: str | None
 ) -> OperationDefinitionNode | None:
@@ -221,7 +270,11 @@ def compile_plan(
                 return None
             parts = tuple(_part(sub) for sub in field_nodes(node.selection_set, "EventConnection"))
             field = query_type.fields["events"]
-            roots.append(ConnectionPlan(_alias(node), node, field, parts, _relations(parts)))
+            roots.append(
+                ConnectionPlan(
+                    _alias(node), node, field, parts, _relations(parts), _node_shape(parts)
+                )
+            )
     except NotPlanned:
         return None
     name = operation.name.value if operation.name else None
