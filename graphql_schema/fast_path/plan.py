@@ -3,13 +3,14 @@
 Served: a query operation whose root fields are all ``events(...)`` connections selecting
 ``nodes`` / ``edges { cursor node }`` / ``pageInfo`` / ``totalCount`` / ``__typename``, where
 a node selects scalar fields and ``parent`` / ``channel`` / ``workspace`` with scalar
-fields. No fragments, no directives, no ``children``: anything else returns ``None``.
+fields. No fragments, no directives, no ``children``, no relation selected twice with
+other fields: anything else returns ``None``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -150,6 +151,9 @@ def _node(selection_set: SelectionSetNode | None) -> NodePlan:
             )
         else:
             fields.append(_column(node, "Event"))
+    relations = [field for field in fields if isinstance(field, RelationPlan)]
+    if len({field.alias for field in relations}) != len(set(relations)):
+        raise NotPlanned  # one relation selected twice with other fields: GraphQL merges them
     return NodePlan(tuple(fields))
 
 
@@ -198,6 +202,7 @@ def _relations(parts: tuple[Part, ...]) -> Related:
     return related_columns(wanted)
 
 
+_Item = TypeVar("_Item", JsonField, JsonField | JsonRelation)
 _JSON_KINDS: dict[ColumnKind, JsonKind] = {
     "plain": "column",
     "datetime": "datetime",
@@ -205,18 +210,16 @@ _JSON_KINDS: dict[ColumnKind, JsonKind] = {
 }
 
 
-def _json_fields(columns: tuple[Column, ...]) -> tuple[JsonField, ...] | None:
-    fields = [JsonField(c.alias, _JSON_KINDS[c.kind], c.key) for c in columns]
-    return _unique(fields)
+def _json_field(column: Column) -> JsonField:
+    return JsonField(column.alias, _JSON_KINDS[column.kind], column.key)
 
 
-def _unique(items: list[Any]) -> tuple[Any, ...] | None:
-    """One item per key, in first-seen order (a field selected twice is one key of the
-    answer); ``None`` when two different items share a key (left to the Python rendering)."""
-    seen: dict[str, Any] = {}
+def _unique(items: list[_Item]) -> tuple[_Item, ...]:
+    """One item per key, in first-seen order: a field selected twice is one key of the
+    answer (validation and ``_node`` leave only identical repeats)."""
+    seen: dict[str, _Item] = {}
     for item in items:
-        if seen.setdefault(item.alias, item) != item:
-            return None
+        seen.setdefault(item.alias, item)
     return tuple(seen.values())
 
 
@@ -229,12 +232,10 @@ def _node_shape(parts: tuple[Part, ...]) -> NodeShape | None:
     items: list[JsonField | JsonRelation] = []
     for field in node.fields:
         if isinstance(field, Column):
-            items.append(JsonField(field.alias, _JSON_KINDS[field.kind], field.key))
-            continue
-        fields = _json_fields(field.columns)
-        if fields is None:
-            return None
-        items.append(JsonRelation(field.alias, field.relation, fields))
+            items.append(_json_field(field))
+        else:
+            fields = _unique([_json_field(column) for column in field.columns])
+            items.append(JsonRelation(field.alias, field.relation, fields))
     return _unique(items)
 
 

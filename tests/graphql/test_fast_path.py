@@ -58,6 +58,7 @@ NOT_PLANNED = [
     "{ events { nodes { id children { totalCount } } } }",
     '{ event(id: "x") { id } }',
     "{ events { nodes { id @include(if: true) } } }",
+    "{ events { nodes { id parent { id } parent { type } } } }",
 ]
 
 
