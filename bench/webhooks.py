@@ -42,7 +42,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks import deliveries, service
-from app.webhooks.outbox import expand_outbox
+from app.webhooks.expansion import expand_outbox
 from app.workspaces.service import create_workspace
 from bench import common
 from bench.webhook_receiver import Receiver

@@ -1,4 +1,6 @@
-"""The delivery log of a webhook (with attempts), retrying by hand, and pruning the log."""
+"""The delivery log of a webhook (with attempts), retrying by hand, and pruning the log.
+What a paused webhook skipped is kept as skip rows (``app.webhooks.skips``) and read,
+retried and pruned here as ``skipped`` deliveries."""
 
 from __future__ import annotations
 
@@ -7,11 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.settings import Settings
+from app.webhooks import skips
 from app.webhooks.service import get_webhook
 from db.database import Database
+from db.repositories import webhook_skips as skips_repo
 from db.repositories import webhooks as repo
 
 STATUSES = ("pending", "succeeded", "failed", "skipped")
@@ -51,6 +57,9 @@ async def list_deliveries(
         rows = await repo.list_deliveries(
             conn, webhook_id=webhook_id, statuses=statuses, limit=limit
         )
+        if statuses is None or "skipped" in statuses:
+            newest = await skips_repo.newest_skips(conn, webhook_id=webhook_id, limit=limit)
+            rows = skips.newest_first(rows, newest, limit)
         attempts = await repo.attempts_of(conn, (r["id"] for r in rows))
     return [DeliveryLog(row, attempts[row["id"]]) for row in rows]
 
@@ -69,13 +78,15 @@ async def retry_deliveries(
     """
     await get_webhook(db=db, principal=principal, id=webhook_id)
     _check_statuses(statuses, RETRYABLE)
+    now = datetime.now(UTC)
     async with db.transaction() as conn:
-        count = await repo.requeue(
-            conn,
-            webhook_id=webhook_id,
-            statuses=statuses,
-            now=datetime.now(UTC),
-            delivery_id=delivery_id,
+        count = 0
+        if "skipped" in statuses:
+            count = await skips.requeue_skipped(
+                conn, webhook_id=webhook_id, now=now, delivery_id=delivery_id
+            )
+        count += await repo.requeue(
+            conn, webhook_id=webhook_id, statuses=statuses, now=now, delivery_id=delivery_id
         )
     if delivery_id is not None and count == 0:
         raise NotFound(
@@ -86,12 +97,14 @@ async def retry_deliveries(
 
 async def prune_log(*, db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Drop succeeded deliveries older than ``webhook_log_retention`` and failed or skipped
-    ones older than ``webhook_failed_log_retention``, with their attempts; returns how many.
-    Short transactions of ``PRUNE_BATCH`` deliveries each."""
+    ones (skip rows too) older than ``webhook_failed_log_retention``, with their attempts;
+    returns how many deliveries. Short transactions of ``PRUNE_BATCH`` deliveries each."""
     now = now or datetime.now(UTC)
     succeeded_before = now - timedelta(seconds=settings.webhook_log_retention)
     failed_before = now - timedelta(seconds=settings.webhook_failed_log_retention)
-    total = 0
+    async with db.transaction() as conn:
+        pruned_skips = await skips_repo.prune_skips(conn, before=failed_before)
+    total = sum(len(orjson.loads(events)) for events in pruned_skips)
     while True:
         async with db.transaction() as conn:
             pruned = await repo.prune_log(

@@ -22,7 +22,8 @@ from typing import Any
 from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.deliveries import prune_log
-from app.webhooks.outbox import expand_outbox, payload
+from app.webhooks.expansion import expand_outbox
+from app.webhooks.outbox import payload
 from app.webhooks.outcomes import DELETED_OUTCOME, Finished, Recorder
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable

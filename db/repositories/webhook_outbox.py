@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Text,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -83,6 +82,18 @@ STAGED_COLUMNS = (
 )
 
 
+async def lock_webhooks(conn: WriteConn, ids: Sequence[str]) -> dict[str, bool]:
+    """Whether each of the webhooks ``ids`` is enabled (a deleted one is absent), read
+    ``FOR SHARE`` on PostgreSQL: a pause, resume or delete of one waits for the expansion
+    to commit (and then sees its rows: skips, retries or deletes them); claims wait too."""
+    if not ids:
+        return {}
+    query = select(w.c.id, w.c.enabled).where(w.c.id.in_(sorted(ids))).order_by(w.c.id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    return {row.id: bool(row.enabled) for row in await conn.execute(query)}
+
+
 async def stage_deliveries(
     conn: WriteConn,
     *,
@@ -92,17 +103,20 @@ async def stage_deliveries(
     event_seqs: Sequence[int],
     kind: str,
     now: datetime,
+    status: str = "pending",
+    due: datetime | None = None,
 ) -> None:
-    """Queue one delivery per position of the four lists, in one statement.
+    """Queue one delivery per position of the four lists, in one statement, queued at
+    ``now`` and due at ``due`` (default ``now``).
 
-    The webhook row is joined as the rows are written: a webhook deleted since its events
-    were queued (or listed by another process's stale cache) gets nothing, a paused one
-    gets ``skipped`` rows.
+    The webhook row is joined as the rows are written: a webhook deleted meanwhile gets
+    nothing (the expansion locks the rows first, ``lock_webhooks``; a retry does not).
     """
     if not ids:
         return
     when = bindparam("now", now, type_=d.c.created_at.type)
-    status = case((w.c.enabled, literal("pending")), else_=literal("skipped"))
+    due_at = bindparam("due", due or now, type_=d.c.next_attempt_at.type)
+    state = literal(status)
     if conn.dialect.name == "postgresql":
         # unnest of four arrays: one statement text and four parameters for any count.
         rows = (
@@ -123,14 +137,11 @@ async def stage_deliveries(
             rows.c.event_id,
             rows.c.event_seq,
             literal(kind),
-            status,
+            state,
             literal(0),
-            when,
+            due_at,
             when,
         ).join_from(rows, w, w.c.id == rows.c.webhook_id)
-        # FOR SHARE: a pause, resume or delete of the webhook waits for this commit (and
-        # then sees these rows: skips, retries or deletes them); claims wait too.
-        source = source.with_for_update(read=True, of=w)
         await conn.execute(insert(d).from_select(STAGED_COLUMNS, source))
         return
     # SQLite: one prepared statement stepped per row, inside the process.
@@ -140,9 +151,9 @@ async def stage_deliveries(
         bindparam("event_id"),
         bindparam("event_seq"),
         literal(kind),
-        status,
+        state,
         literal(0),
-        when,
+        due_at,
         when,
     ).where(w.c.id == bindparam("webhook_id"))
     params = [

@@ -31,6 +31,7 @@ from db.query.dialect_sql import is_one_of
 from db.tables import (
     attempts_table,
     deliveries_table,
+    skips_table,
     tokens_table,
     webhooks_table,
 )
@@ -60,9 +61,10 @@ async def update_webhook(conn: WriteConn, webhook_id: str, values: Mapping[str, 
 
 
 async def delete_webhook(conn: WriteConn, webhook_id: str) -> bool:
-    """Delete a webhook with its deliveries and their attempts."""
+    """Delete a webhook with its deliveries (and their attempts) and skip rows."""
     found = await conn.execute(delete(w).where(w.c.id == webhook_id))
     await conn.execute(delete(d).where(d.c.webhook_id == webhook_id))
+    await conn.execute(delete(skips_table).where(skips_table.c.webhook_id == webhook_id))
     return bool(found.rowcount)
 
 

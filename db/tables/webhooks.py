@@ -111,3 +111,28 @@ class WebhookOutboxEntry(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     entries: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class WebhookSkip(SQLModel, table=True):
+    """What a paused webhook was not sent from one outbox row, as one row instead of one
+    ``skipped`` delivery per event: ``events`` is JSON ``[[id, seq], ...]``, and the n-th
+    event's delivery id is ``id_head`` and the serial n (``app.webhooks.skips``). It reads
+    as ``skipped`` deliveries in the log and becomes delivery rows when it is retried."""
+
+    __tablename__ = "webhook_skips"
+    __table_args__ = (
+        Index("webhook_skips_webhook_idx", "webhook_id", "created_at"),
+        Index("webhook_skips_created_idx", "created_at"),  # pruning the log
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    webhook_id: str = Field(sa_column=Column(String(26), nullable=False))
+    id_head: str = Field(sa_column=Column(String(26), nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    events: str = Field(sa_column=Column(Text, nullable=False))
