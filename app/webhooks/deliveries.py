@@ -1,6 +1,6 @@
 """The delivery log of a webhook (with attempts), retrying by hand, and pruning the log.
-What a paused webhook skipped is kept as skip rows (``app.webhooks.skips``) and read,
-retried and pruned here as ``skipped`` deliveries."""
+Delivery ranges (``app.webhooks.ranges``) are read, retried and pruned here as the
+deliveries they stand for."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.settings import Settings
-from app.webhooks import skips
+from app.webhooks import ranges
 from app.webhooks.service import get_webhook
 from db.database import Database
-from db.repositories import webhook_skips as skips_repo
+from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 
 STATUSES = ("pending", "succeeded", "failed", "skipped")
@@ -57,9 +55,10 @@ async def list_deliveries(
         rows = await repo.list_deliveries(
             conn, webhook_id=webhook_id, statuses=statuses, limit=limit
         )
-        if statuses is None or "skipped" in statuses:
-            newest = await skips_repo.newest_skips(conn, webhook_id=webhook_id, limit=limit)
-            rows = skips.newest_first(rows, newest, limit)
+        newest = await ranges_repo.newest_ranges(
+            conn, webhook_id=webhook_id, statuses=statuses, limit=limit
+        )
+        rows = ranges.newest_first(rows, newest, limit)
         attempts = await repo.attempts_of(conn, (r["id"] for r in rows))
     return [DeliveryLog(row, attempts[row["id"]]) for row in rows]
 
@@ -82,7 +81,7 @@ async def retry_deliveries(
     async with db.transaction() as conn:
         count = 0
         if "skipped" in statuses:
-            count = await skips.requeue_skipped(
+            count = await ranges.requeue_skipped(
                 conn, webhook_id=webhook_id, now=now, delivery_id=delivery_id
             )
         count += await repo.requeue(
@@ -97,14 +96,13 @@ async def retry_deliveries(
 
 async def prune_log(*, db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Drop succeeded deliveries older than ``webhook_log_retention`` and failed or skipped
-    ones (skip rows too) older than ``webhook_failed_log_retention``, with their attempts;
+    ones (skipped ranges too) older than ``webhook_failed_log_retention``, with their attempts;
     returns how many deliveries. Short transactions of ``PRUNE_BATCH`` deliveries each."""
     now = now or datetime.now(UTC)
     succeeded_before = now - timedelta(seconds=settings.webhook_log_retention)
     failed_before = now - timedelta(seconds=settings.webhook_failed_log_retention)
     async with db.transaction() as conn:
-        pruned_skips = await skips_repo.prune_skips(conn, before=failed_before)
-    total = sum(len(orjson.loads(events)) for events in pruned_skips)
+        total = await ranges_repo.prune_ranges(conn, before=failed_before)
     while True:
         async with db.transaction() as conn:
             pruned = await repo.prune_log(

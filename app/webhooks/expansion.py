@@ -1,24 +1,35 @@
-"""Expanding the outbox: each queued outbox row becomes one ``pending`` delivery row per
-(enabled webhook, matched event), in one statement, and one skip row per paused webhook
-(``app.webhooks.skips``: no row per event); deleted webhooks get nothing. The webhooks'
-rows are read as they are at expansion, locked until it commits."""
+"""Expanding the outbox, paced: each queued outbox row becomes, per webhook it names,
+``pending`` delivery rows (one per matched event, one statement per outbox row) while the
+webhook has room in its window of ``WINDOW`` pending delivery rows; otherwise one
+``pending`` range (``app.webhooks.ranges``), released into delivery rows as the window
+frees, oldest first. A paused webhook gets one ``skipped`` range, a deleted one nothing.
+So a slow receiver or a burst leaves one small row per (webhook, publish), not thousands.
+
+Per webhook, deliveries become rows in the order their outbox rows are expanded: once a
+webhook has a pending range, later outbox rows add ranges behind it. The outbox is drained
+whole on every pass (no position to keep, so a replay committing after a later publish is
+simply expanded in a later pass). The webhooks' rows are read as they are, locked until
+the pass commits (a pause waits for it, then turns pending ranges into skipped ones)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from app.webhooks.ids import SERIALS, message_head, message_ids
+from app.webhooks.ids import message_ids
+from app.webhooks.ranges import materialize, new_ranges
 from db.database import Database
 from db.repositories import webhook_outbox as outbox_repo
-from db.repositories import webhook_skips as skips_repo
+from db.repositories import webhook_ranges as ranges_repo
 
 EXPAND_BATCH = 20  # outbox rows (publishing transactions) per expanding transaction
+WINDOW = 1000  # pending delivery rows per webhook before new ones wait as ranges
 
 
 async def expand_outbox(db: Database) -> int:
-    """Turn queued outbox rows into delivery (and skip) rows, oldest first; returns how
+    """Turn queued outbox rows into delivery and range rows, oldest first; returns how
     many outbox rows were expanded. Each batch is one transaction: a crash leaves the rows
     to expand again."""
     total = 0
@@ -26,9 +37,14 @@ async def expand_outbox(db: Database) -> int:
         async with db.transaction() as conn:
             taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
             decoded = [orjson.loads(entry["entries"]) for entry in taken]
-            named = {webhook_id for d in decoded for webhook_id, _ in d["hooks"]}
-            enabled = await outbox_repo.lock_webhooks(conn, sorted(named))
-            skips: list[dict[str, Any]] = []
+            named = sorted({webhook_id for d in decoded for webhook_id, _ in d["hooks"]})
+            enabled = await outbox_repo.lock_webhooks(conn, named)
+            use = await outbox_repo.window_use(
+                conn, [h for h, on in enabled.items() if on], window=WINDOW
+            )
+            # Room for delivery rows; none while ranges wait (they go first).
+            room = {h: 0 if held else WINDOW - used for h, (used, held) in use.items()}
+            ranges: list[dict[str, Any]] = []
             for entry, content in zip(taken, decoded, strict=True):
                 events: list[list[Any]] = content["events"]
                 webhook_ids: list[str] = []
@@ -37,21 +53,15 @@ async def expand_outbox(db: Database) -> int:
                     if webhook_id not in enabled:
                         continue  # deleted since the publish
                     chosen = events if indexes is None else [events[i] for i in indexes]
-                    if enabled[webhook_id]:
+                    if not enabled[webhook_id]:
+                        ranges += new_ranges(webhook_id, "skipped", entry, chosen)
+                    elif room[webhook_id] >= len(chosen) or room[webhook_id] == WINDOW:
+                        room[webhook_id] -= len(chosen)
                         webhook_ids.extend(webhook_id for _ in chosen)
                         picked.extend(chosen)
-                        continue
-                    for start in range(0, len(chosen), SERIALS):
-                        part = chosen[start : start + SERIALS]
-                        skips.append(
-                            {
-                                "webhook_id": webhook_id,
-                                "id_head": message_head(),
-                                "kind": entry["kind"],
-                                "created_at": entry["created_at"],
-                                "events": orjson.dumps(part).decode(),
-                            }
-                        )
+                    else:  # no room: this and every later one of the pass waits in order
+                        room[webhook_id] = 0
+                        ranges += new_ranges(webhook_id, "pending", entry, chosen)
                 await outbox_repo.stage_deliveries(
                     conn,
                     ids=message_ids(len(picked)),
@@ -61,9 +71,44 @@ async def expand_outbox(db: Database) -> int:
                     kind=entry["kind"],
                     now=entry["created_at"],
                 )
-            await skips_repo.record_skips(conn, skips)
+            await ranges_repo.record_ranges(conn, ranges)
             if taken:
                 await outbox_repo.drop_outbox(conn, [e["id"] for e in taken])
         total += len(taken)
         if len(taken) < EXPAND_BATCH:
             return total
+
+
+RELEASE_BATCH = 50  # pending ranges per webhook looked at in one release
+
+
+async def release_ranges(db: Database) -> bool:
+    """Turn pending ranges into delivery rows, oldest first, for each webhook whose window
+    is at least half free, while they fit (the first always fits an empty window);
+    returns whether pending ranges are left."""
+    async with db.read() as conn:
+        waiting = await ranges_repo.webhooks_with_pending_ranges(conn)
+        use = await outbox_repo.window_use(conn, waiting, window=WINDOW)
+    left = False
+    for webhook_id in waiting:
+        if use[webhook_id][0] > WINDOW // 2:
+            left = True  # not worth a transaction until half the window is free
+            continue
+        async with db.transaction() as conn:
+            if not (await outbox_repo.lock_webhooks(conn, [webhook_id])).get(webhook_id):
+                continue  # paused or deleted meanwhile: its ranges are skipped or gone
+            use = await outbox_repo.window_use(conn, [webhook_id], window=WINDOW)
+            free = WINDOW - use[webhook_id][0]
+            found = await ranges_repo.oldest_pending_ranges(
+                conn, webhook_id=webhook_id, limit=RELEASE_BATCH
+            )
+            chosen: list[dict[str, Any]] = []
+            for candidate in found:
+                if candidate["size"] > free and not (free == WINDOW and not chosen):
+                    break
+                chosen.append(candidate)
+                free -= candidate["size"]
+            await ranges_repo.drop_ranges(conn, [c["id"] for c in chosen])
+            await materialize(conn, chosen, status="pending", due=datetime.now(UTC))
+            left = left or len(chosen) < len(found) or len(found) == RELEASE_BATCH
+    return left

@@ -2,8 +2,9 @@
 
 A generated ULID costs tens of microseconds, and a thousand of them per published batch of
 100 with 10 webhooks was most of the expansion's time in Python; so one is generated per
-``SERIALS`` ids and its last 20 random bits are replaced by a serial number. A skip row
-(``app.webhooks.skips``) stores only its head: its n-th delivery's id is ``serial_id(head, n)``.
+``SERIALS`` ids and its last 20 random bits are replaced by a serial number. A range
+(``app.webhooks.ranges``) stores only its head: its n-th delivery's id is
+``serial_id(head, n)``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.filter_sql import compile_filter
 from db.query.scope import ReadScope, readable
-from db.tables import deliveries_table, outbox_table, webhooks_table
+from db.tables import deliveries_table, outbox_table, ranges_table, webhooks_table
 from db.tables import events_table as events
 
 Row = dict[str, Any]
@@ -92,6 +92,27 @@ async def lock_webhooks(conn: WriteConn, ids: Sequence[str]) -> dict[str, bool]:
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(read=True)
     return {row.id: bool(row.enabled) for row in await conn.execute(query)}
+
+
+async def window_use(
+    conn: Conn, ids: Sequence[str], *, window: int
+) -> dict[str, tuple[int, bool]]:
+    """Per webhook of ``ids``: its pending delivery rows (counted up to ``window``) and
+    whether it has a pending range; one statement, a look into each one's index ranges."""
+    if not ids:
+        return {}
+    r = ranges_table
+    rows = (
+        select(d.c.id)
+        .where(d.c.webhook_id == w.c.id, d.c.status == "pending")
+        .limit(window)
+        .correlate(w)
+        .subquery()
+    )
+    counted = select(func.count()).select_from(rows).scalar_subquery()
+    held = select(r.c.id).where(r.c.webhook_id == w.c.id, r.c.status == "pending").exists()
+    query = select(w.c.id, counted.label("used"), held.label("held")).where(w.c.id.in_(sorted(ids)))
+    return {row.id: (int(row.used), bool(row.held)) for row in await conn.execute(query)}
 
 
 async def stage_deliveries(

@@ -12,7 +12,7 @@ from db.tables.webhooks import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookOutboxEntry,
-    WebhookSkip,
+    WebhookRange,
 )
 from db.tables.workspaces import Workspace
 
@@ -31,7 +31,7 @@ webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
 deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 outbox_table = WebhookOutboxEntry.__table__  # type: ignore[attr-defined]
-skips_table = WebhookSkip.__table__  # type: ignore[attr-defined]
+ranges_table = WebhookRange.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -55,7 +55,7 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
-    "WebhookSkip",
+    "WebhookRange",
     "Workspace",
     "attempts_table",
     "channels_table",
@@ -68,7 +68,7 @@ __all__ = [
     "metadata",
     "outbox_table",
     "positions_table",
-    "skips_table",
+    "ranges_table",
     "tokens_table",
     "webhooks_table",
     "workspaces_table",

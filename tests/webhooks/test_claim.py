@@ -10,7 +10,7 @@ import orjson
 from app.webhooks.expansion import expand_outbox
 from db.database import Database
 from db.repositories import webhook_outbox as outbox_repo
-from db.repositories import webhook_skips as skips_repo
+from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from db.types import to_millis
 
@@ -133,7 +133,7 @@ async def test_live_leases_of_every_owner_count_until_they_expire(database_url: 
 
 async def test_expansion_takes_the_webhook_row_as_it_is_now(database_url: str) -> None:
     """A stale webhook cache cannot queue for a deleted webhook; a paused one gets one
-    skip row for the outbox row, no delivery rows."""
+    skipped range for the outbox row, no delivery rows."""
     db = Database(database_url)
     try:
         now = datetime.now(UTC)
@@ -149,7 +149,9 @@ async def test_expansion_takes_the_webhook_row_as_it_is_now(database_url: str) -
             rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
             assert {r["id"]: r["status"] for r in rows} == {"msg_" + "0" * 26: "pending"}
             for webhook_id in ("W" * 26, "X" * 26):  # paused, never existed
-                skips = await skips_repo.newest_skips(conn, webhook_id=webhook_id, limit=9)
+                skips = await ranges_repo.newest_ranges(
+                    conn, webhook_id=webhook_id, statuses=["skipped"], limit=9
+                )
                 assert [orjson.loads(s["events"]) for s in skips] == (
                     [[["e9", 9]]] if webhook_id == "W" * 26 else []
                 )

@@ -1,4 +1,4 @@
-"""What a paused webhook skips is one skip row per (webhook, publish), not a row per event:
+"""What a paused webhook skips is one skipped range per (webhook, publish), not a row per event:
 the log reads it as ``skipped`` deliveries, retrying sends exactly those events with the
 ids the log showed, and pruning drops it like failed deliveries."""
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks.deliveries import prune_log
-from db.tables import deliveries_table, skips_table
+from db.tables import deliveries_table, ranges_table
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, deliveries, publish, setup_world
 from tests.webhooks.receiver import Receiver
@@ -21,10 +21,10 @@ from tests.webhooks.test_retries import RETRY, UPDATE, settled
 
 
 async def _rows(state: AppState) -> tuple[int, int]:
-    """(delivery rows, skip rows) in the database."""
+    """(delivery rows, range rows) in the database."""
     async with state.db.read() as conn:
         counted = []
-        for table in (deliveries_table, skips_table):
+        for table in (deliveries_table, ranges_table):
             query = select(func.count()).select_from(table)
             counted.append(int((await conn.execute(query)).scalar_one()))
     return counted[0], counted[1]
@@ -56,7 +56,7 @@ async def test_paused_webhook_skips_compactly_and_retries_exactly_what_it_skippe
     )
     [last] = await publish(api, "market", {"type": "keep.e", "data": 4})
     log = await _skipped(api, webhook_id, 4)
-    assert await _rows(state) == (0, 2)  # one skip row per publish, no delivery rows
+    assert await _rows(state) == (0, 2)  # one range per publish, no delivery rows
     wanted = [last, first[3], first[2], first[0]]  # newest first, the filter applied
     assert [(d["eventId"], d["status"], d["attempts"]) for d in log] == [
         (event_id, "skipped", []) for event_id in wanted
@@ -69,7 +69,7 @@ async def test_paused_webhook_skips_compactly_and_retries_exactly_what_it_skippe
     assert one["retryWebhookDeliveries"] == 1
     [got] = await receiver.wait_for(1)
     assert (got.id, got.json["data"]["id"]) == (ids[first[2]], first[2])
-    assert await _rows(state) == (3, 1)  # that publish's skip row became delivery rows
+    assert await _rows(state) == (3, 1)  # that publish's range became delivery rows
 
     rest = await api.ok(RETRY, {"w": webhook_id, "s": ["skipped"]})
     assert rest["retryWebhookDeliveries"] == 3
@@ -82,7 +82,7 @@ async def test_paused_webhook_skips_compactly_and_retries_exactly_what_it_skippe
     assert len(receiver.received) == 4
 
 
-async def test_skip_rows_are_pruned_with_failed_deliveries(
+async def test_skipped_ranges_are_pruned_with_failed_deliveries(
     api: Api, receiver: Receiver, settings: Settings
 ) -> None:
     state: AppState = api.app.state.eventgraph
