@@ -100,10 +100,6 @@ class Dispatcher:
             self._expand = False
             await expand_outbox(self._db)
             self._held = True
-        if self._held and loop_time - self._released_at >= RELEASE_EVERY_SECONDS:
-            # Not after every finished delivery: a window frees a little at a time.
-            self._released_at = loop_time
-            self._held = await release_ranges(self._db)
         now = datetime.now(UTC)
         async with self._db.read() as conn:
             due = await repo.due_webhook_ids(conn, now=now)
@@ -113,6 +109,14 @@ class Dispatcher:
         if self._pruned_at is None or loop_time - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = loop_time
             await prune_log(db=self._db, settings=self._settings)
+        await self._claim_and_send(due, now)
+        if self._held and loop_time - self._released_at >= RELEASE_EVERY_SECONDS:
+            # After the claims (not before a new delivery's first attempt), and not after
+            # every finished delivery: a window frees a little at a time.
+            self._released_at = loop_time
+            self._held = await release_ranges(self._db)
+
+    async def _claim_and_send(self, due: list[str], now: datetime) -> None:
         for webhook_id in due:
             if self._stopping:
                 return

@@ -38,12 +38,10 @@ async def expand_outbox(db: Database) -> int:
             taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
             decoded = [orjson.loads(entry["entries"]) for entry in taken]
             named = sorted({webhook_id for d in decoded for webhook_id, _ in d["hooks"]})
-            enabled = await outbox_repo.lock_webhooks(conn, named)
-            use = await outbox_repo.window_use(
-                conn, [h for h, on in enabled.items() if on], window=WINDOW
-            )
+            windows = await outbox_repo.webhook_windows(conn, named, window=WINDOW, lock=True)
+            enabled = {h: found.enabled for h, found in windows.items()}
             # Room for delivery rows; none while ranges wait (they go first).
-            room = {h: 0 if held else WINDOW - used for h, (used, held) in use.items()}
+            room = {h: 0 if found.held else WINDOW - found.used for h, found in windows.items()}
             ranges: list[dict[str, Any]] = []
             for entry, content in zip(taken, decoded, strict=True):
                 events: list[list[Any]] = content["events"]
@@ -72,8 +70,6 @@ async def expand_outbox(db: Database) -> int:
                     now=entry["created_at"],
                 )
             await ranges_repo.record_ranges(conn, ranges)
-            if taken:
-                await outbox_repo.drop_outbox(conn, [e["id"] for e in taken])
         total += len(taken)
         if len(taken) < EXPAND_BATCH:
             return total
@@ -88,17 +84,19 @@ async def release_ranges(db: Database) -> bool:
     returns whether pending ranges are left."""
     async with db.read() as conn:
         waiting = await ranges_repo.webhooks_with_pending_ranges(conn)
-        use = await outbox_repo.window_use(conn, waiting, window=WINDOW)
+        seen = await outbox_repo.webhook_windows(conn, waiting, window=WINDOW, lock=False)
     left = False
     for webhook_id in waiting:
-        if use[webhook_id][0] > WINDOW // 2:
+        if webhook_id in seen and seen[webhook_id].used > WINDOW // 2:
             left = True  # not worth a transaction until half the window is free
             continue
         async with db.transaction() as conn:
-            if not (await outbox_repo.lock_webhooks(conn, [webhook_id])).get(webhook_id):
+            windows = await outbox_repo.webhook_windows(
+                conn, [webhook_id], window=WINDOW, lock=True
+            )
+            if webhook_id not in windows or not windows[webhook_id].enabled:
                 continue  # paused or deleted meanwhile: its ranges are skipped or gone
-            use = await outbox_repo.window_use(conn, [webhook_id], window=WINDOW)
-            free = WINDOW - use[webhook_id][0]
+            free = WINDOW - windows[webhook_id].used
             found = await ranges_repo.oldest_pending_ranges(
                 conn, webhook_id=webhook_id, limit=RELEASE_BATCH
             )

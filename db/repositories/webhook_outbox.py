@@ -5,6 +5,7 @@ sending read from the events table."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,16 +58,18 @@ async def queue_outbox(conn: WriteConn, *, kind: str, created_at: datetime, entr
 
 
 async def take_outbox(conn: WriteConn, *, limit: int) -> list[Row]:
-    """The oldest outbox rows, locked (``SKIP LOCKED``: another dispatcher takes others)."""
+    """Delete and return the oldest outbox rows (the transaction's rollback puts them back);
+    ``SKIP LOCKED``: another dispatcher takes others."""
     o = outbox_table
-    query = select(o).order_by(o.c.id).limit(limit)
+    oldest = select(o.c.id).order_by(o.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-
-async def drop_outbox(conn: WriteConn, ids: Sequence[int]) -> None:
-    await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_(list(ids))))
+        # A locking CTE is evaluated once (a subquery could run again and pass its LIMIT).
+        chosen = oldest.with_for_update(skip_locked=True).cte("chosen")
+        query = delete(o).where(o.c.id == chosen.c.id)
+    else:
+        query = delete(o).where(o.c.id.in_(oldest.scalar_subquery()))
+    result = await conn.execute(query.returning(*o.c))
+    return sorted((dict(r) for r in result.mappings()), key=lambda r: r["id"])
 
 
 STAGED_COLUMNS = (
@@ -82,23 +85,22 @@ STAGED_COLUMNS = (
 )
 
 
-async def lock_webhooks(conn: WriteConn, ids: Sequence[str]) -> dict[str, bool]:
-    """Whether each of the webhooks ``ids`` is enabled (a deleted one is absent), read
-    ``FOR SHARE`` on PostgreSQL: a pause, resume or delete of one waits for the expansion
-    to commit (and then sees its rows: skips, retries or deletes them); claims wait too."""
-    if not ids:
-        return {}
-    query = select(w.c.id, w.c.enabled).where(w.c.id.in_(sorted(ids))).order_by(w.c.id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    return {row.id: bool(row.enabled) for row in await conn.execute(query)}
+@dataclass(frozen=True, slots=True)
+class Window:
+    enabled: bool
+    used: int
+    """Pending delivery rows, counted up to the window."""
+    held: bool
+    """Whether a pending range waits."""
 
 
-async def window_use(
-    conn: Conn, ids: Sequence[str], *, window: int
-) -> dict[str, tuple[int, bool]]:
-    """Per webhook of ``ids``: its pending delivery rows (counted up to ``window``) and
-    whether it has a pending range; one statement, a look into each one's index ranges."""
+async def webhook_windows(
+    conn: Conn, ids: Sequence[str], *, window: int, lock: bool
+) -> dict[str, Window]:
+    """Per existing webhook of ``ids``: whether it is enabled and how full its window is,
+    in one statement (a look into each one's index ranges). With ``lock``, the rows are
+    read ``FOR SHARE`` on PostgreSQL: a pause, resume or delete waits for the expansion to
+    commit (and then sees its rows: skips, retries or deletes them); claims wait too."""
     if not ids:
         return {}
     r = ranges_table
@@ -111,8 +113,17 @@ async def window_use(
     )
     counted = select(func.count()).select_from(rows).scalar_subquery()
     held = select(r.c.id).where(r.c.webhook_id == w.c.id, r.c.status == "pending").exists()
-    query = select(w.c.id, counted.label("used"), held.label("held")).where(w.c.id.in_(sorted(ids)))
-    return {row.id: (int(row.used), bool(row.held)) for row in await conn.execute(query)}
+    query = (
+        select(w.c.id, w.c.enabled, counted.label("used"), held.label("held"))
+        .where(w.c.id.in_(sorted(ids)))
+        .order_by(w.c.id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True, of=w)
+    return {
+        row.id: Window(bool(row.enabled), int(row.used), bool(row.held))
+        for row in await conn.execute(query)
+    }
 
 
 async def stage_deliveries(
@@ -131,7 +142,7 @@ async def stage_deliveries(
     ``now`` and due at ``due`` (default ``now``).
 
     The webhook row is joined as the rows are written: a webhook deleted meanwhile gets
-    nothing (the expansion locks the rows first, ``lock_webhooks``; a retry does not).
+    nothing (the expansion locks the rows first, ``webhook_windows``; a retry does not).
     """
     if not ids:
         return
