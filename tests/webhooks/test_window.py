@@ -4,6 +4,7 @@ in the log, released as the window frees, and skipped by a pause."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -12,6 +13,7 @@ from sqlalchemy import update
 
 from app.auth.principal import ADMIN
 from app.settings import Settings
+from app.state import AppState
 from app.webhooks import expansion
 from app.webhooks.deliveries import list_deliveries, prune_log
 from app.webhooks.expansion import expand_outbox, release_ranges
@@ -21,6 +23,10 @@ from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from db.tables import deliveries_table
 from db.types import to_millis
+from tests.fixtures.app import Api
+from tests.webhooks.conftest import create_webhook, publish, setup_world
+from tests.webhooks.receiver import Receiver, Reply
+from tests.webhooks.test_retries import settled
 
 W = "W" * 26
 
@@ -112,3 +118,31 @@ async def test_a_pause_skips_waiting_ranges_and_pruning_keeps_pending_ones(
         assert await prune_log(db=db, settings=settings, now=late) == 5
     finally:
         await db.dispose()
+
+
+async def test_the_dispatcher_releases_waiting_ranges_as_the_window_frees(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(expansion, "WINDOW", 2)
+    state: AppState = api.app.state.eventgraph
+    await setup_world(api)
+    webhook_id, _ = await create_webhook(api, receiver)
+    receiver.plan = [Reply(delay=1.5), Reply(delay=1.5)]  # the window stays full meanwhile
+    published = []
+    for n in range(4):
+        published += await publish(api, "market", {"data": n}, {"data": n + 10})
+    for _ in range(50):  # later publishes wait as ranges while the window is full
+        async with state.db.read() as conn:
+            waiting = await ranges_repo.newest_ranges(
+                conn, webhook_id=webhook_id, statuses=None, limit=9
+            )
+        if waiting:
+            break
+        await asyncio.sleep(0.01)
+    assert waiting
+    assert {r["status"] for r in waiting} == {"pending"}
+    got = await receiver.wait_for(8)
+    assert sorted(r.json["data"]["id"] for r in got) == sorted(published)
+    done = await settled(api, webhook_id, 8)
+    assert {d["status"] for d in done} == {"succeeded"}
+    assert len({d["id"] for d in done}) == 8
