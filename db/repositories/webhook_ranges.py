@@ -48,13 +48,17 @@ async def take_ranges(
 
 
 async def oldest_pending_ranges(conn: WriteConn, *, webhook_id: str, limit: int) -> list[Row]:
-    """The webhook's ``limit`` oldest ``pending`` ranges, in the order they were written."""
+    """The webhook's ``limit`` oldest ``pending`` ranges, in the order they were written,
+    locked (on PostgreSQL): another process releasing them at the same time waits, then
+    no longer finds the ones this one took."""
     query = (
         select(r)
         .where(r.c.webhook_id == webhook_id, r.c.status == "pending")
         .order_by(r.c.id)
         .limit(limit)
     )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
     return [dict(row) for row in (await conn.execute(query)).mappings()]
 
 
