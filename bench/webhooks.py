@@ -11,8 +11,8 @@ counted as the server's). Measured:
 1. deliveries/s with 1 and with 10 webhooks: the deliveries are staged while the webhooks
    are paused, then queued again in bulk, and the clock runs until the receiver has all;
 2. publish throughput (batches of 100 events, through ``publish_events``) with no webhook,
-   with 10 paused webhooks (the outbox is written and expanded into ``skipped``
-   deliveries, nothing is sent: the cost of the outbox itself), then with 10 active ones
+   with 10 paused webhooks (the outbox is written and expanded into one ``skipped`` range
+   per webhook, nothing is sent: the cost of the outbox itself), then with 10 active ones
    (the dispatcher delivering in the same process, competing for the same CPU), in
    ``--rounds`` rounds of the three (each ratio against its round's rate with none; the
    medians are reported); beside each rate, this process's CPU ms per batch over the same
@@ -42,7 +42,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.state import AppState
 from app.webhooks import deliveries, service
-from app.webhooks.outbox import expand_outbox
+from app.webhooks.expansion import expand_outbox
 from app.workspaces.service import create_workspace
 from bench import common
 from bench.webhook_receiver import Receiver
@@ -106,7 +106,7 @@ async def deliveries_per_second(
     ids = await add_webhooks(state, receiver.url, webhooks, enabled=False)
     for _ in range(events // 100):
         await publish(state, 100)
-    # Expanded while paused (as ``skipped``) before they are enabled and retried in bulk.
+    # Expanded while paused (as skipped ranges) before they are enabled and retried in bulk.
     await expand_outbox(state.db)
     await receiver.reset()
     started = time.perf_counter()

@@ -1,4 +1,6 @@
-"""The delivery log of a webhook (with attempts), retrying by hand, and pruning the log."""
+"""The delivery log of a webhook (with attempts), retrying by hand, and pruning the log.
+Delivery ranges (``app.webhooks.ranges``) are read, retried and pruned here as the
+deliveries they stand for."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from typing import Any
 from app.auth.principal import Principal
 from app.errors import BadInput, NotFound
 from app.settings import Settings
+from app.webhooks import ranges
 from app.webhooks.service import get_webhook
 from db.database import Database
+from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 
 STATUSES = ("pending", "succeeded", "failed", "skipped")
@@ -51,6 +55,10 @@ async def list_deliveries(
         rows = await repo.list_deliveries(
             conn, webhook_id=webhook_id, statuses=statuses, limit=limit
         )
+        newest = await ranges_repo.newest_ranges(
+            conn, webhook_id=webhook_id, statuses=statuses, limit=limit
+        )
+        rows = ranges.newest_first(rows, newest, limit)
         attempts = await repo.attempts_of(conn, (r["id"] for r in rows))
     return [DeliveryLog(row, attempts[row["id"]]) for row in rows]
 
@@ -69,13 +77,15 @@ async def retry_deliveries(
     """
     await get_webhook(db=db, principal=principal, id=webhook_id)
     _check_statuses(statuses, RETRYABLE)
+    now = datetime.now(UTC)
     async with db.transaction() as conn:
-        count = await repo.requeue(
-            conn,
-            webhook_id=webhook_id,
-            statuses=statuses,
-            now=datetime.now(UTC),
-            delivery_id=delivery_id,
+        count = 0
+        if "skipped" in statuses:
+            count = await ranges.requeue_skipped(
+                conn, webhook_id=webhook_id, now=now, delivery_id=delivery_id
+            )
+        count += await repo.requeue(
+            conn, webhook_id=webhook_id, statuses=statuses, now=now, delivery_id=delivery_id
         )
     if delivery_id is not None and count == 0:
         raise NotFound(
@@ -86,12 +96,13 @@ async def retry_deliveries(
 
 async def prune_log(*, db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Drop succeeded deliveries older than ``webhook_log_retention`` and failed or skipped
-    ones older than ``webhook_failed_log_retention``, with their attempts; returns how many.
-    Short transactions of ``PRUNE_BATCH`` deliveries each."""
+    ones (skipped ranges too) older than ``webhook_failed_log_retention``, with their attempts;
+    returns how many deliveries. Short transactions of ``PRUNE_BATCH`` deliveries each."""
     now = now or datetime.now(UTC)
     succeeded_before = now - timedelta(seconds=settings.webhook_log_retention)
     failed_before = now - timedelta(seconds=settings.webhook_failed_log_retention)
-    total = 0
+    async with db.transaction() as conn:
+        total = await ranges_repo.prune_ranges(conn, before=failed_before)
     while True:
         async with db.transaction() as conn:
             pruned = await repo.prune_log(

@@ -22,7 +22,8 @@ from typing import Any
 from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.deliveries import prune_log
-from app.webhooks.outbox import expand_outbox, payload
+from app.webhooks.expansion import expand_outbox, release_ranges
+from app.webhooks.outbox import payload
 from app.webhooks.outcomes import DELETED_OUTCOME, Finished, Recorder
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable
@@ -33,6 +34,7 @@ logger = logging.getLogger("eventgraph.webhooks")
 
 STATS_EVERY_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 60.0
+RELEASE_EVERY_SECONDS = 0.2
 
 
 class Dispatcher:
@@ -43,6 +45,8 @@ class Dispatcher:
         self._lease = timedelta(seconds=2 * settings.webhook_timeout + 5)
         self._wakeup = asyncio.Event()
         self._expand = True  # the outbox may have rows (set by ``wake`` and by each poll)
+        self._held = True  # pending ranges may wait for room (set by each expansion)
+        self._released_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         # This process's own requests per webhook: a webhook it alone keeps at the cap is
         # skipped without asking the database (which counts every process's leases).
@@ -91,11 +95,12 @@ class Dispatcher:
             self._wakeup.clear()
 
     async def _tick(self) -> None:
+        loop_time = asyncio.get_running_loop().time()
         if self._expand:
             self._expand = False
             await expand_outbox(self._db)
+            self._held = True
         now = datetime.now(UTC)
-        loop_time = asyncio.get_running_loop().time()
         async with self._db.read() as conn:
             due = await repo.due_webhook_ids(conn, now=now)
             if loop_time - self._stats_at >= STATS_EVERY_SECONDS:
@@ -104,9 +109,18 @@ class Dispatcher:
         if self._pruned_at is None or loop_time - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = loop_time
             await prune_log(db=self._db, settings=self._settings)
+        await self._claim_and_send(due, now)
+        if self._held and loop_time - self._released_at >= RELEASE_EVERY_SECONDS:
+            # After the claims (not before a new delivery's first attempt), and not after
+            # every finished delivery: a window frees a little at a time.
+            self._released_at = loop_time
+            self._held = await release_ranges(self._db)
+
+    async def _claim_and_send(self, due: list[str], now: datetime) -> None:
         for webhook_id in due:
             if self._stopping:
                 return
+            await asyncio.sleep(0)  # requests being handled go first between claims
             if self._inflight[webhook_id] >= self._settings.webhook_concurrency:
                 continue
             async with self._db.transaction() as conn:

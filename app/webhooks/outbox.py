@@ -4,10 +4,9 @@
 for the whole batch (the events' ids and which webhooks matched which events), so the
 deliveries exist exactly when their events committed, at the cost of one small INSERT
 whatever the number of webhooks. A one-statement publish (PostgreSQL) gets the same row
-from ``stage_in_statement`` and its insert statement writes it. ``expand_outbox`` (run by
-the dispatcher) turns it into one delivery row per (webhook, event) in one statement per
-outbox row. Delivery rows reference the event; the body is built when it is sent
-(``payload``).
+from ``stage_in_statement`` and its insert statement writes it. ``app.webhooks.expansion``
+(run by the dispatcher) turns it into delivery rows. Delivery rows reference the event;
+the body is built when it is sent (``payload``).
 
 Filters without relations are matched in memory (for a one-statement publish, the
 creator's scope against the channel row too); the others cost one SQL statement per
@@ -19,7 +18,6 @@ after a change made in this process; other processes see a change within the TTL
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from ulid import ULID
 
 from app.events.archive import event_json
 from app.events.delivery import DeliveryKind, InStatement, Staging
 from app.events.read import EventRow
-from db.database import Database, WriteConn
+from db.database import WriteConn
 from db.query.ast import TRUE, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
@@ -115,32 +112,6 @@ def _scope(raw: dict[str, Any]) -> ReadScope:
         channel_ids=frozenset(raw.get("channel_ids") or ()),
         workspace_ids=frozenset(raw.get("workspace_ids") or ()),
     )
-
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # the ULID alphabet
-_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits per pair
-_SERIAL_BITS = 20  # the last 4 characters of each ULID number the ids sharing its head
-
-
-def new_ulids(count: int) -> list[str]:
-    """``count`` distinct ULIDs. One is generated per 2**20 and its last 20 random bits
-    are replaced by a serial number: a generated ULID costs tens of microseconds, and a
-    thousand of them per published batch of 100 with 10 webhooks was most of the
-    expansion's time in Python."""
-    ids: list[str] = []
-    while len(ids) < count:
-        # Not ``ULID()``: within one millisecond it increments the previous value (it is
-        # monotonic), which would give two calls the same head.
-        base = ULID.from_bytes((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
-        head = str(base)[:-4]
-        serials = range(min(count - len(ids), 1 << _SERIAL_BITS))
-        ids.extend(f"{head}{_PAIRS[n >> 10]}{_PAIRS[n & 1023]}" for n in serials)
-    return ids
-
-
-def message_ids(count: int) -> list[str]:
-    """``count`` distinct ``webhook-id``s: ``msg_`` and a ULID."""
-    return [f"msg_{ulid}" for ulid in new_ulids(count)]
 
 
 def payload(row: EventRow, kind: str, queued_at: datetime) -> str:
@@ -255,38 +226,3 @@ class WebhookOutbox:
     async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if self._hooks:
             self._wake()
-
-
-EXPAND_BATCH = 20  # outbox rows (publishing transactions) per expanding transaction
-
-
-async def expand_outbox(db: Database) -> int:
-    """Turn queued outbox rows into delivery rows, oldest first; returns how many rows
-    were expanded. Each batch is one transaction: a crash leaves the rows to expand again."""
-    total = 0
-    while True:
-        async with db.transaction() as conn:
-            taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
-            for entry in taken:
-                decoded = orjson.loads(entry["entries"])
-                events: list[list[Any]] = decoded["events"]
-                webhook_ids: list[str] = []
-                picked: list[list[Any]] = []
-                for webhook_id, indexes in decoded["hooks"]:
-                    chosen = events if indexes is None else [events[i] for i in indexes]
-                    webhook_ids.extend(webhook_id for _ in chosen)
-                    picked.extend(chosen)
-                await outbox_repo.stage_deliveries(
-                    conn,
-                    ids=message_ids(len(picked)),
-                    webhook_ids=webhook_ids,
-                    event_ids=[e[0] for e in picked],
-                    event_seqs=[e[1] for e in picked],
-                    kind=entry["kind"],
-                    now=entry["created_at"],
-                )
-            if taken:
-                await outbox_repo.drop_outbox(conn, [e["id"] for e in taken])
-        total += len(taken)
-        if len(taken) < EXPAND_BATCH:
-            return total

@@ -15,7 +15,8 @@ from typing import Any
 
 from app.settings import Settings
 from app.webhooks import metrics, sender
-from app.webhooks.outbox import new_ulids, webhooks_changed
+from app.webhooks.ids import new_ulids
+from app.webhooks.outbox import webhooks_changed
 from db.database import Database
 from db.repositories import webhooks as repo
 

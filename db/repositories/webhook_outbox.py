@@ -5,6 +5,7 @@ sending read from the events table."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Text,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -27,7 +27,7 @@ from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.filter_sql import compile_filter
 from db.query.scope import ReadScope, readable
-from db.tables import deliveries_table, outbox_table, webhooks_table
+from db.tables import deliveries_table, outbox_table, ranges_table, webhooks_table
 from db.tables import events_table as events
 
 Row = dict[str, Any]
@@ -58,16 +58,18 @@ async def queue_outbox(conn: WriteConn, *, kind: str, created_at: datetime, entr
 
 
 async def take_outbox(conn: WriteConn, *, limit: int) -> list[Row]:
-    """The oldest outbox rows, locked (``SKIP LOCKED``: another dispatcher takes others)."""
+    """Delete and return the oldest outbox rows (the transaction's rollback puts them back);
+    ``SKIP LOCKED``: another dispatcher takes others."""
     o = outbox_table
-    query = select(o).order_by(o.c.id).limit(limit)
+    oldest = select(o.c.id).order_by(o.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-
-async def drop_outbox(conn: WriteConn, ids: Sequence[int]) -> None:
-    await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_(list(ids))))
+        # A locking CTE is evaluated once (a subquery could run again and pass its LIMIT).
+        chosen = oldest.with_for_update(skip_locked=True).cte("chosen")
+        query = delete(o).where(o.c.id == chosen.c.id)
+    else:
+        query = delete(o).where(o.c.id.in_(oldest.scalar_subquery()))
+    result = await conn.execute(query.returning(*o.c))
+    return sorted((dict(r) for r in result.mappings()), key=lambda r: r["id"])
 
 
 STAGED_COLUMNS = (
@@ -83,6 +85,47 @@ STAGED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    enabled: bool
+    used: int
+    """Pending delivery rows, counted up to the window."""
+    held: bool
+    """Whether a pending range waits."""
+
+
+async def webhook_windows(
+    conn: Conn, ids: Sequence[str], *, window: int, lock: bool
+) -> dict[str, Window]:
+    """Per existing webhook of ``ids``: whether it is enabled and how full its window is,
+    in one statement (a look into each one's index ranges). With ``lock``, the rows are
+    read ``FOR SHARE`` on PostgreSQL: a pause, resume or delete waits for the expansion to
+    commit (and then sees its rows: skips, retries or deletes them); claims wait too."""
+    if not ids:
+        return {}
+    r = ranges_table
+    rows = (
+        select(d.c.id)
+        .where(d.c.webhook_id == w.c.id, d.c.status == "pending")
+        .limit(window)
+        .correlate(w)
+        .subquery()
+    )
+    counted = select(func.count()).select_from(rows).scalar_subquery()
+    held = select(r.c.id).where(r.c.webhook_id == w.c.id, r.c.status == "pending").exists()
+    query = (
+        select(w.c.id, w.c.enabled, counted.label("used"), held.label("held"))
+        .where(w.c.id.in_(sorted(ids)))
+        .order_by(w.c.id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True, of=w)
+    return {
+        row.id: Window(bool(row.enabled), int(row.used), bool(row.held))
+        for row in await conn.execute(query)
+    }
+
+
 async def stage_deliveries(
     conn: WriteConn,
     *,
@@ -92,17 +135,20 @@ async def stage_deliveries(
     event_seqs: Sequence[int],
     kind: str,
     now: datetime,
+    status: str = "pending",
+    due: datetime | None = None,
 ) -> None:
-    """Queue one delivery per position of the four lists, in one statement.
+    """Queue one delivery per position of the four lists, in one statement, queued at
+    ``now`` and due at ``due`` (default ``now``).
 
-    The webhook row is joined as the rows are written: a webhook deleted since its events
-    were queued (or listed by another process's stale cache) gets nothing, a paused one
-    gets ``skipped`` rows.
+    The webhook row is joined as the rows are written: a webhook deleted meanwhile gets
+    nothing (the expansion locks the rows first, ``webhook_windows``; a retry does not).
     """
     if not ids:
         return
     when = bindparam("now", now, type_=d.c.created_at.type)
-    status = case((w.c.enabled, literal("pending")), else_=literal("skipped"))
+    due_at = bindparam("due", due or now, type_=d.c.next_attempt_at.type)
+    state = literal(status)
     if conn.dialect.name == "postgresql":
         # unnest of four arrays: one statement text and four parameters for any count.
         rows = (
@@ -123,14 +169,11 @@ async def stage_deliveries(
             rows.c.event_id,
             rows.c.event_seq,
             literal(kind),
-            status,
+            state,
             literal(0),
-            when,
+            due_at,
             when,
         ).join_from(rows, w, w.c.id == rows.c.webhook_id)
-        # FOR SHARE: a pause, resume or delete of the webhook waits for this commit (and
-        # then sees these rows: skips, retries or deletes them); claims wait too.
-        source = source.with_for_update(read=True, of=w)
         await conn.execute(insert(d).from_select(STAGED_COLUMNS, source))
         return
     # SQLite: one prepared statement stepped per row, inside the process.
@@ -140,9 +183,9 @@ async def stage_deliveries(
         bindparam("event_id"),
         bindparam("event_seq"),
         literal(kind),
-        status,
+        state,
         literal(0),
-        when,
+        due_at,
         when,
     ).where(w.c.id == bindparam("webhook_id"))
     params = [

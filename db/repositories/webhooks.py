@@ -31,6 +31,7 @@ from db.query.dialect_sql import is_one_of
 from db.tables import (
     attempts_table,
     deliveries_table,
+    ranges_table,
     tokens_table,
     webhooks_table,
 )
@@ -60,9 +61,10 @@ async def update_webhook(conn: WriteConn, webhook_id: str, values: Mapping[str, 
 
 
 async def delete_webhook(conn: WriteConn, webhook_id: str) -> bool:
-    """Delete a webhook with its deliveries and their attempts."""
+    """Delete a webhook with its deliveries (and their attempts) and ranges."""
     found = await conn.execute(delete(w).where(w.c.id == webhook_id))
     await conn.execute(delete(d).where(d.c.webhook_id == webhook_id))
+    await conn.execute(delete(ranges_table).where(ranges_table.c.webhook_id == webhook_id))
     return bool(found.rowcount)
 
 
@@ -80,7 +82,8 @@ async def webhooks_with_creators(conn: Conn) -> list[Row]:
 
 
 async def skip_pending(conn: WriteConn, webhook_id: str, *, now: datetime) -> None:
-    """A paused webhook's queued deliveries become ``skipped`` (retryable by hand). Those
+    """A paused webhook's queued deliveries (and pending ranges) become ``skipped``
+    (retryable by hand). Those
     leased right now stay ``pending``: their requests are in flight, and their outcome is
     recorded when they end."""
     await conn.execute(
@@ -91,6 +94,11 @@ async def skip_pending(conn: WriteConn, webhook_id: str, *, now: datetime) -> No
             or_(d.c.lease_until.is_(None), d.c.lease_until < now),
         )
         .values(status="skipped", lease_owner=None, lease_until=None)
+    )
+    await conn.execute(
+        update(ranges_table)
+        .where(ranges_table.c.webhook_id == webhook_id, ranges_table.c.status == "pending")
+        .values(status="skipped")
     )
 
 
@@ -268,13 +276,24 @@ async def requeue(
 
 async def queue_stats(conn: Conn) -> list[Row]:
     """Per webhook with pending deliveries: how many, and the creation time of the oldest
-    (each from the webhook's own index range)."""
+    (from the webhook's own index ranges), pending ranges included."""
+    r = ranges_table
     pending = and_(d.c.webhook_id == w.c.id, d.c.status == "pending")
-    depth = select(func.count()).where(pending).scalar_subquery()
-    oldest = select(func.min(d.c.created_at)).where(pending).scalar_subquery()
-    query = select(w.c.id.label("webhook_id"), depth.label("depth"), oldest.label("oldest"))
-    rows = [dict(r) for r in (await conn.execute(query)).mappings()]
-    return [r for r in rows if r["depth"]]
+    held = and_(r.c.webhook_id == w.c.id, r.c.status == "pending")
+    query = select(
+        w.c.id.label("webhook_id"),
+        select(func.count()).where(pending).scalar_subquery().label("rows"),
+        select(func.min(d.c.created_at)).where(pending).scalar_subquery().label("oldest_row"),
+        select(func.sum(r.c.size)).where(held).scalar_subquery().label("held"),
+        select(func.min(r.c.created_at)).where(held).scalar_subquery().label("oldest_held"),
+    )
+    stats = []
+    for row in (await conn.execute(query)).mappings():
+        depth = row["rows"] + (row["held"] or 0)
+        if depth:
+            oldest = [t for t in (row["oldest_row"], row["oldest_held"]) if t is not None]
+            stats.append({"webhook_id": row["webhook_id"], "depth": depth, "oldest": min(oldest)})
+    return stats
 
 
 async def prune_log(

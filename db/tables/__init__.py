@@ -7,7 +7,13 @@ from db.tables.channels import Channel
 from db.tables.events import Event, EventCount, EventPosition
 from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
-from db.tables.webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookOutboxEntry
+from db.tables.webhooks import (
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookOutboxEntry,
+    WebhookRange,
+)
 from db.tables.workspaces import Workspace
 
 metadata = SQLModel.metadata
@@ -25,6 +31,7 @@ webhooks_table = Webhook.__table__  # type: ignore[attr-defined]
 deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 outbox_table = WebhookOutboxEntry.__table__  # type: ignore[attr-defined]
+ranges_table = WebhookRange.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -48,6 +55,7 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
+    "WebhookRange",
     "Workspace",
     "attempts_table",
     "channels_table",
@@ -60,6 +68,7 @@ __all__ = [
     "metadata",
     "outbox_table",
     "positions_table",
+    "ranges_table",
     "tokens_table",
     "webhooks_table",
     "workspaces_table",

@@ -111,3 +111,33 @@ class WebhookOutboxEntry(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     entries: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class WebhookRange(SQLModel, table=True):
+    """Deliveries of one webhook from one outbox row that are not delivery rows (yet): the
+    events a paused webhook skipped (``status`` ``skipped``), or those waiting for room
+    in the webhook's window of delivery rows (``pending``, ``app.webhooks.expansion``).
+    ``events`` is JSON ``[[id, seq], ...]`` (``size`` of them); the n-th event's delivery
+    id is ``id_head`` and the serial n (``app.webhooks.ids``). The log reads a range as
+    that many deliveries (``app.webhooks.ranges``)."""
+
+    __tablename__ = "webhook_ranges"
+    __table_args__ = (
+        Index("webhook_ranges_webhook_idx", "webhook_id", "created_at"),  # the log
+        Index("webhook_ranges_status_idx", "webhook_id", "status", "id"),  # release, stats
+        Index("webhook_ranges_created_idx", "created_at"),  # pruning the log
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    webhook_id: str = Field(sa_column=Column(String(26), nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    id_head: str = Field(sa_column=Column(String(26), nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    events: str = Field(sa_column=Column(Text, nullable=False))

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
+from app.webhooks.expansion import expand_outbox
 from db.database import Database
 from db.repositories import webhook_outbox as outbox_repo
+from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from db.types import to_millis
 
@@ -127,30 +131,30 @@ async def test_live_leases_of_every_owner_count_until_they_expire(database_url: 
         await db.dispose()
 
 
-async def test_staging_takes_the_webhook_row_as_it_is_now(database_url: str) -> None:
-    """A stale webhook cache cannot queue for a deleted webhook; a paused one gets skipped."""
+async def test_expansion_takes_the_webhook_row_as_it_is_now(database_url: str) -> None:
+    """A stale webhook cache cannot queue for a deleted webhook; a paused one gets one
+    skipped range for the outbox row, no delivery rows."""
     db = Database(database_url)
     try:
         now = datetime.now(UTC)
         await _queue(db, 1, now)
+        entries = {"events": [["e8", 8], ["e9", 9]], "hooks": [["W" * 26, [1]], ["X" * 26, None]]}
         async with db.transaction() as conn:
             await repo.update_webhook(conn, "W" * 26, {"enabled": False})
-            for webhook_id in ("W" * 26, "X" * 26):  # paused, never existed
-                await outbox_repo.stage_deliveries(
-                    conn,
-                    ids=[f"msg_{webhook_id}"],
-                    webhook_ids=[webhook_id],
-                    event_ids=["e9"],
-                    event_seqs=[9],
-                    kind="event.published",
-                    now=now,
-                )
+            await outbox_repo.queue_outbox(
+                conn, kind="event.published", created_at=now, entries=orjson.dumps(entries).decode()
+            )
+        assert await expand_outbox(db) == 1
         async with db.read() as conn:
             rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
-            assert {r["id"]: r["status"] for r in rows} == {
-                "msg_" + "0" * 26: "pending",
-                "msg_" + "W" * 26: "skipped",
-            }
+            assert {r["id"]: r["status"] for r in rows} == {"msg_" + "0" * 26: "pending"}
+            for webhook_id in ("W" * 26, "X" * 26):  # paused, never existed
+                skips = await ranges_repo.newest_ranges(
+                    conn, webhook_id=webhook_id, statuses=["skipped"], limit=9
+                )
+                assert [orjson.loads(s["events"]) for s in skips] == (
+                    [[["e9", 9]]] if webhook_id == "W" * 26 else []
+                )
             assert (
                 await repo.list_deliveries(conn, webhook_id="X" * 26, statuses=None, limit=9) == []
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ulid import ULID
 
-from app.webhooks.outbox import message_ids
+from app.webhooks.ids import message_ids
 
 
 def test_message_ids_are_distinct_ulids() -> None:
