@@ -1,8 +1,11 @@
 """The same app under ``eventgraph serve`` (uvicorn) and under another ASGI server, A/B.
 
-    .venv/bin/python -m bench.server_ab --other 'granian --interface asgi --factory
-        --workers 2 --loop uvloop --http 1 --host 127.0.0.1 --port {port}
-        app.main:create_app' [--rounds 5] [--queries q1,q2,q4,q6] [--duration 6]
+    uv run --with 'granian[uvloop]==2.8.7' python -m bench.server_ab --label granian
+        --other 'python -m granian --interface asgi --factory --workers 2 --loop uvloop
+        --http 1 --host 127.0.0.1 --port {port} app.main:create_app'
+        [--rounds 5] [--queries q1,q2,q4,q6] [--duration 6]
+
+(granian is not a dependency: ``uv run --with`` adds it for the run only.)
 
 Both servers run at once over ``--database`` (default ``eventgraph_bench``, read only; it
 must already be seeded: ``./dev bench`` does that) with the same settings from the
