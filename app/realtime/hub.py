@@ -33,6 +33,9 @@ logger = logging.getLogger("eventgraph.realtime")
 
 TAIL_BATCH = 1000
 REPLAY_BATCH = 200
+QUEUE_SHARE = 4
+"""A tail or replay batch is at most 1/QUEUE_SHARE of a subscriber's queue bound, so a
+burst cannot fill the queue of a subscriber that drains while the next batch is read."""
 Batch = list[tuple[EventRow, bool]]  # (row, channel is private)
 
 
@@ -80,6 +83,10 @@ class Hub:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def _batch(self, most: int) -> int:
+        """Events per tail or replay read: ``most``, and well below the queue bound."""
+        return max(1, min(most, self.settings.stream_queue_size // QUEUE_SHARE))
 
     # -- subscribers --------------------------------------------------------------------
 
@@ -171,9 +178,10 @@ class Hub:
                 await asyncio.sleep(self.settings.stream_poll_seconds)
 
     async def _catch_up(self) -> None:
+        limit = self._batch(TAIL_BATCH)
         while True:
             # Run on every wake-up (each publish): no checkout ping, a retry instead.
-            rows = await self.db.run_read(self._next_rows)
+            rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
             if not rows:
                 return
             batch = _split_privacy(rows)
@@ -182,15 +190,16 @@ class Hub:
             # batch as backlog, and it is not in ``subscribers``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
             await self._fan_out(batch, subscribers, replayed=False)
-            if len(rows) < TAIL_BATCH:
+            if len(rows) < limit:
                 return
 
-    async def _next_rows(self, conn: ReadConn) -> list[stream_repo.Row]:
-        return await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
+    async def _next_rows(self, conn: ReadConn, limit: int) -> list[stream_repo.Row]:
+        return await stream_repo.tail(conn, after_seq=self.position, limit=limit)
 
     async def _deliver_replays(self) -> None:
+        limit = self._batch(REPLAY_BATCH)
         while self._replays:
-            ids, self._replays = self._replays[:REPLAY_BATCH], self._replays[REPLAY_BATCH:]
+            ids, self._replays = self._replays[:limit], self._replays[limit:]
             async with self.db.read() as conn:
                 rows = await stream_repo.by_ids(conn, ids)
             await self._fan_out(_split_privacy(rows), list(self._subscribers), replayed=True)

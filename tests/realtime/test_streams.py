@@ -83,6 +83,25 @@ async def test_slow_consumer_gets_the_resume_id(api: Api) -> None:
     assert info.value.resume_after == first.row["id"]
 
 
+async def test_a_burst_does_not_cut_a_subscriber_that_drains(api: Api) -> None:
+    """One commit of four times the queue bound must not end a subscriber that empties its
+    queue whenever it runs: the tail reads a quarter of the bound at a time, and the
+    subscriber drains while the next batch is read. (A tail batch of 1,000 with the
+    default bound of 1,000 cut any subscriber with one event still queued.)"""
+    await seed_basic(api)
+    state = _state(api)
+    state.settings.stream_queue_size = 50
+    async with open_stream(state.hub, principal=ADMIN, filter=None, after=None, snapshot=None) as s:
+
+        async def drain() -> list[StreamEvent]:
+            return [await anext(s) for _ in range(200)]
+
+        draining = asyncio.create_task(asyncio.wait_for(drain(), 10))
+        published = await publish(api, "pub", *({"data": i} for i in range(200)))
+        got = await draining
+    assert [item.row["id"] for item in got] == [row["id"] for row in published]
+
+
 async def test_a_token_check_in_flight_spares_a_subscriber_that_registers_meanwhile(
     api: Api,
 ) -> None:
