@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from itertools import chain
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
 from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
+from app.realtime.routing import Routes
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
 from app.tasks import cancel_and_wait
@@ -51,6 +51,7 @@ class Hub:
         self._positioned = False
         self._origin = secrets.token_hex(6)
         self._subscribers: set[Subscriber] = set()
+        self._routes: Routes | None = None  # built from _subscribers when a batch needs it
         self._wake = asyncio.Event()
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -104,10 +105,18 @@ class Hub:
             limit=self.settings.stream_queue_size,
         )
         self._subscribers.add(subscriber)
+        self._routes = None
         return subscriber, self.position_id
 
     def unregister(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        self._routes = None
+
+    def _current_routes(self) -> Routes:
+        """The subscribers registered now, indexed (rebuilt only after a change)."""
+        if self._routes is None:
+            self._routes = Routes(self._subscribers)
+        return self._routes
 
     # -- wake-ups -------------------------------------------------------------------------
 
@@ -185,11 +194,11 @@ class Hub:
             if not rows:
                 return
             batch = _split_privacy(rows)
-            subscribers = list(self._subscribers)
+            routes = self._current_routes()
             # Moved before any await: a subscriber registering from here on reads this
-            # batch as backlog, and it is not in ``subscribers``.
+            # batch as backlog, and it is not in ``routes``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
-            await self._fan_out(batch, subscribers, replayed=False)
+            await self._fan_out(batch, routes, replayed=False)
             if len(rows) < limit:
                 return
 
@@ -202,25 +211,13 @@ class Hub:
             ids, self._replays = self._replays[:limit], self._replays[limit:]
             async with self.db.read() as conn:
                 rows = await stream_repo.by_ids(conn, ids)
-            await self._fan_out(_split_privacy(rows), list(self._subscribers), replayed=True)
+            await self._fan_out(_split_privacy(rows), self._current_routes(), replayed=True)
 
-    async def _fan_out(
-        self, batch: Batch, subscribers: list[Subscriber], *, replayed: bool
-    ) -> None:
-        hits = await self._relation_hits(batch, subscribers)
-        # Subscribers whose filter names its channels are only offered those channels'
-        # events: per event, the filters evaluated are those of its channel and the rest.
-        anywhere: list[Subscriber] = []
-        by_channel: dict[str, list[Subscriber]] = {}
-        for subscriber in subscribers:
-            if subscriber.channels is None:
-                anywhere.append(subscriber)
-            else:
-                for channel in subscriber.channels:
-                    by_channel.setdefault(channel, []).append(subscriber)
+    async def _fan_out(self, batch: Batch, routes: Routes, *, replayed: bool) -> None:
+        hits = await self._relation_hits(batch, routes.subscribers)
         queued = 0
         for row, private in batch:
-            for subscriber in chain(by_channel.get(row["channel_id"], ()), anywhere):
+            for subscriber in routes.offered(row):
                 if subscriber.accepts(row, private, hits):
                     queued += 1
                     if not subscriber.push(row, replayed):
@@ -229,7 +226,7 @@ class Hub:
             STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
 
     async def _relation_hits(
-        self, batch: Batch, subscribers: list[Subscriber]
+        self, batch: Batch, subscribers: Sequence[Subscriber]
     ) -> dict[FilterKey, set[str]]:
         """One statement per distinct relation filter: which ids of the batch match."""
         wanted: dict[FilterKey, Subscriber] = {}

@@ -42,6 +42,28 @@ async def test_live_events_in_order_with_filter_and_scope(api: Api) -> None:
     assert hub.subscriber_count == 0
 
 
+async def test_subscribers_joining_and_leaving_between_events(api: Api) -> None:
+    """The fan-out's index of subscribers follows registrations and departures."""
+    await seed_basic(api)
+    hub = _state(api).hub
+    open_all = lambda: open_stream(  # noqa: E731
+        hub, principal=ADMIN, filter=None, after=None, snapshot=None
+    )
+    async with open_all() as first:
+        await publish(api, "pub", {"data": 0})
+        await _take(first, 1)
+        left, _ = hub.register(scope=ADMIN.read_scope, filter=TRUE, token_id=None)
+        async with open_all() as second:
+            await publish(api, "pub", {"data": 1})
+            assert [i.row["data"] for i in await _take(second, 1)] == [1]
+        assert (await left.next())[0]["data"] == 1
+        hub.unregister(left)
+        await publish(api, "pub", {"data": 2})
+        assert [i.row["data"] for i in await _take(first, 2)] == [1, 2]
+    with pytest.raises(TimeoutError):  # the departed subscriber was offered nothing
+        await asyncio.wait_for(left.next(), 0.1)
+
+
 async def test_snapshot_then_live_and_after(api: Api) -> None:
     await seed_basic(api)
     hub = _state(api).hub
