@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 
@@ -214,7 +214,7 @@ class Hub:
             await self._fan_out(_split_privacy(rows), self._current_routes(), replayed=True)
 
     async def _fan_out(self, batch: Batch, routes: Routes, *, replayed: bool) -> None:
-        hits = await self._relation_hits(batch, routes.subscribers)
+        hits = await self._relation_hits(batch, routes.relation_filters)
         queued = 0
         for row, private in batch:
             for subscriber in routes.offered(row):
@@ -226,13 +226,9 @@ class Hub:
             STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
 
     async def _relation_hits(
-        self, batch: Batch, subscribers: Sequence[Subscriber]
+        self, batch: Batch, wanted: Mapping[FilterKey, Subscriber]
     ) -> dict[FilterKey, set[str]]:
         """One statement per distinct relation filter: which ids of the batch match."""
-        wanted: dict[FilterKey, Subscriber] = {}
-        for subscriber in subscribers:
-            if subscriber.key is not None:
-                wanted.setdefault(subscriber.key, subscriber)
         if not wanted or not batch:
             return {}
         ids = [row["id"] for row, _ in batch]

@@ -18,7 +18,7 @@ from app.events.read import EventRow
 from db.query.ast import And, Compare, Filter
 
 if TYPE_CHECKING:
-    from app.realtime.subscriber import Subscriber
+    from app.realtime.subscriber import FilterKey, Subscriber
 
 
 def required_values(f: Filter, field: str) -> frozenset[str] | None:
@@ -39,15 +39,18 @@ def required_values(f: Filter, field: str) -> frozenset[str] | None:
 class Routes:
     """The subscribers to offer each event, each at most once per event."""
 
-    __slots__ = ("_anywhere", "_by_channel", "_by_channel_type", "_by_type", "subscribers")
+    __slots__ = ("_anywhere", "_by_channel", "_by_channel_type", "_by_type", "relation_filters")
 
     def __init__(self, subscribers: Iterable[Subscriber]) -> None:
-        self.subscribers = tuple(subscribers)
+        self.relation_filters: dict[FilterKey, Subscriber] = {}
+        """One subscriber per distinct filter with relation tests (checked in SQL)."""
         self._anywhere: list[Subscriber] = []
         self._by_channel: dict[str, list[Subscriber]] = {}
         self._by_type: dict[str, list[Subscriber]] = {}
         self._by_channel_type: dict[tuple[str, str], list[Subscriber]] = {}
-        for subscriber in self.subscribers:
+        for subscriber in subscribers:
+            if subscriber.key is not None:
+                self.relation_filters.setdefault(subscriber.key, subscriber)
             channels, types = subscriber.channels, subscriber.types
             if channels is None and types is None:
                 self._anywhere.append(subscriber)
