@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from itertools import chain
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
 from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
 from app.realtime.bus import Bus
+from app.realtime.routing import Routes
 from app.realtime.subscriber import FilterKey, Subscriber
 from app.settings import Settings
 from app.tasks import cancel_and_wait
@@ -33,6 +33,9 @@ logger = logging.getLogger("eventgraph.realtime")
 
 TAIL_BATCH = 1000
 REPLAY_BATCH = 200
+QUEUE_SHARE = 4
+"""A tail or replay batch is at most 1/QUEUE_SHARE of a subscriber's queue bound, so a
+burst cannot fill the queue of a subscriber that drains while the next batch is read."""
 Batch = list[tuple[EventRow, bool]]  # (row, channel is private)
 
 
@@ -48,6 +51,7 @@ class Hub:
         self._positioned = False
         self._origin = secrets.token_hex(6)
         self._subscribers: set[Subscriber] = set()
+        self._routes: Routes | None = None  # built from _subscribers when a batch needs it
         self._wake = asyncio.Event()
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -81,6 +85,10 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def _batch(self, most: int) -> int:
+        """Events per tail or replay read: ``most``, and well below the queue bound."""
+        return max(1, min(most, self.settings.stream_queue_size // QUEUE_SHARE))
+
     # -- subscribers --------------------------------------------------------------------
 
     def register(
@@ -97,10 +105,18 @@ class Hub:
             limit=self.settings.stream_queue_size,
         )
         self._subscribers.add(subscriber)
+        self._routes = None
         return subscriber, self.position_id
 
     def unregister(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        self._routes = None
+
+    def _current_routes(self) -> Routes:
+        """The subscribers registered now, indexed (rebuilt only after a change)."""
+        if self._routes is None:
+            self._routes = Routes(self._subscribers)
+        return self._routes
 
     # -- wake-ups -------------------------------------------------------------------------
 
@@ -171,47 +187,37 @@ class Hub:
                 await asyncio.sleep(self.settings.stream_poll_seconds)
 
     async def _catch_up(self) -> None:
+        limit = self._batch(TAIL_BATCH)
         while True:
             # Run on every wake-up (each publish): no checkout ping, a retry instead.
-            rows = await self.db.run_read(self._next_rows)
+            rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
             if not rows:
                 return
             batch = _split_privacy(rows)
-            subscribers = list(self._subscribers)
+            routes = self._current_routes()
             # Moved before any await: a subscriber registering from here on reads this
-            # batch as backlog, and it is not in ``subscribers``.
+            # batch as backlog, and it is not in ``routes``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
-            await self._fan_out(batch, subscribers, replayed=False)
-            if len(rows) < TAIL_BATCH:
+            await self._fan_out(batch, routes, replayed=False)
+            if len(rows) < limit:
                 return
 
-    async def _next_rows(self, conn: ReadConn) -> list[stream_repo.Row]:
-        return await stream_repo.tail(conn, after_seq=self.position, limit=TAIL_BATCH)
+    async def _next_rows(self, conn: ReadConn, limit: int) -> list[stream_repo.Row]:
+        return await stream_repo.tail(conn, after_seq=self.position, limit=limit)
 
     async def _deliver_replays(self) -> None:
+        limit = self._batch(REPLAY_BATCH)
         while self._replays:
-            ids, self._replays = self._replays[:REPLAY_BATCH], self._replays[REPLAY_BATCH:]
+            ids, self._replays = self._replays[:limit], self._replays[limit:]
             async with self.db.read() as conn:
                 rows = await stream_repo.by_ids(conn, ids)
-            await self._fan_out(_split_privacy(rows), list(self._subscribers), replayed=True)
+            await self._fan_out(_split_privacy(rows), self._current_routes(), replayed=True)
 
-    async def _fan_out(
-        self, batch: Batch, subscribers: list[Subscriber], *, replayed: bool
-    ) -> None:
-        hits = await self._relation_hits(batch, subscribers)
-        # Subscribers whose filter names its channels are only offered those channels'
-        # events: per event, the filters evaluated are those of its channel and the rest.
-        anywhere: list[Subscriber] = []
-        by_channel: dict[str, list[Subscriber]] = {}
-        for subscriber in subscribers:
-            if subscriber.channels is None:
-                anywhere.append(subscriber)
-            else:
-                for channel in subscriber.channels:
-                    by_channel.setdefault(channel, []).append(subscriber)
+    async def _fan_out(self, batch: Batch, routes: Routes, *, replayed: bool) -> None:
+        hits = await self._relation_hits(batch, routes.relation_filters)
         queued = 0
         for row, private in batch:
-            for subscriber in chain(by_channel.get(row["channel_id"], ()), anywhere):
+            for subscriber in routes.offered(row):
                 if subscriber.accepts(row, private, hits):
                     queued += 1
                     if not subscriber.push(row, replayed):
@@ -220,13 +226,9 @@ class Hub:
             STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
 
     async def _relation_hits(
-        self, batch: Batch, subscribers: list[Subscriber]
+        self, batch: Batch, wanted: Mapping[FilterKey, Subscriber]
     ) -> dict[FilterKey, set[str]]:
         """One statement per distinct relation filter: which ids of the batch match."""
-        wanted: dict[FilterKey, Subscriber] = {}
-        for subscriber in subscribers:
-            if subscriber.key is not None:
-                wanted.setdefault(subscriber.key, subscriber)
         if not wanted or not batch:
             return {}
         ids = [row["id"] for row, _ in batch]

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 
 from app.errors import EventgraphError
 from app.events.read import EventRow
-from db.query.ast import And, Compare, Filter
+from app.realtime.routing import required_values
+from db.query.ast import Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
 
@@ -40,6 +41,7 @@ class Subscriber:
         "overflowed",
         "scope",
         "token_id",
+        "types",
     )
 
     def __init__(
@@ -48,7 +50,8 @@ class Subscriber:
         self.scope = scope
         self.filter = filter
         self.key: FilterKey | None = (scope, repr(filter)) if relations_used(filter) else None
-        self.channels = required_channels(filter)
+        self.channels = required_values(filter, "channel_id")
+        self.types = required_values(filter, "type")
         self.token_id = token_id
         self.limit = limit
         self._queue: deque[tuple[EventRow, bool]] = deque()
@@ -97,19 +100,3 @@ class Subscriber:
                 return self._queue.popleft()
             self._wake.clear()
             await self._wake.wait()
-
-
-def required_channels(f: Filter) -> frozenset[str] | None:
-    """The channels an event must be in to match ``f``, when a top-level conjunct says so
-    (``channelId: {eq | in}``); None when any channel may match. Lets the fan-out skip
-    subscribers of other channels without evaluating their filters."""
-    if isinstance(f, Compare) and f.field == "channel_id":
-        if f.op == "eq" and isinstance(f.value, str):
-            return frozenset({f.value})
-        if f.op == "in" and isinstance(f.value, tuple):
-            return frozenset(v for v in f.value if isinstance(v, str))
-    if isinstance(f, And):
-        found = [c for c in map(required_channels, f.items) if c is not None]
-        if found:
-            return frozenset.intersection(*found)
-    return None

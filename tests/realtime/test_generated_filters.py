@@ -21,7 +21,7 @@ from app.realtime.streams import StreamEvent, open_stream
 from app.state import AppState
 from db.query.ast import And, Compare, Filter, Not, Or
 from db.query.scope import ReadScope
-from tests.db.test_filter_differential import SCOPES, _setup, _sql, event_filters
+from tests.db.test_filter_differential import SCOPES, STRINGS, _setup, _sql, event_filters
 from tests.fixtures.app import Api
 
 SAMPLES = 60
@@ -45,12 +45,13 @@ def _sample() -> list[tuple[Filter, ReadScope]]:
     return drawn
 
 
-def _channel_filters() -> list[tuple[Filter, ReadScope]]:
-    """The shapes the fan-out indexes by channel (``channelId`` eq / in, alone or in an
-    AND), and near misses it must not index (OR, NOT)."""
+def _indexed_filters() -> list[tuple[Filter, ReadScope]]:
+    """The shapes the fan-out indexes by channel and type (``channelId`` / ``type`` eq / in,
+    alone or in an AND, both together), and near misses it must not index (OR, NOT)."""
     pub1, priv1, pub2 = (Compare("channel_id", "eq", c) for c in ("pub1", "priv1", "pub2"))
     both = Compare("channel_id", "in", ("pub1", "pub2"))
     typed = Compare("type", "neq", "zzz")
+    later = tuple(STRINGS[3:])
     shapes: list[Filter] = [
         pub1,
         priv1,
@@ -61,6 +62,15 @@ def _channel_filters() -> list[tuple[Filter, ReadScope]]:
         Or((pub1, pub2)),
         Not(pub1),
         And((Not(both), typed)),
+        Compare("type", "eq", "apple"),
+        Compare("type", "in", ("apple", "Apple", "app")),
+        And((Compare("type", "in", tuple(STRINGS[::2])), both)),
+        And((pub1, Compare("type", "in", tuple(STRINGS[:12])), Compare("type", "neq", "app"))),
+        And((pub1, Compare("type", "in", tuple(STRINGS)), Compare("type", "in", later))),
+        And((Compare("type", "eq", "apple"), Compare("type", "eq", "app"))),
+        Or((Compare("type", "eq", "apple"), pub2)),
+        Not(Compare("type", "eq", "apple")),
+        And((Compare("type", "neq", "apple"), pub1)),
     ]
     return [(f, scope) for f in shapes for scope in (SCOPES[0], SCOPES[1], SCOPES[2])]
 
@@ -77,7 +87,7 @@ def _principal(scope: ReadScope) -> Principal:
 
 async def test_generated_filters_deliver_exactly_the_query_engines_answer(api: Api) -> None:
     state: AppState = api.app.state.eventgraph
-    samples = _channel_filters() + _sample()
+    samples = _indexed_filters() + _sample()
     async with AsyncExitStack() as stack:
         streams: list[tuple[Filter, ReadScope, AsyncIterator[StreamEvent]]] = []
         for f, scope in samples:

@@ -42,6 +42,28 @@ async def test_live_events_in_order_with_filter_and_scope(api: Api) -> None:
     assert hub.subscriber_count == 0
 
 
+async def test_subscribers_joining_and_leaving_between_events(api: Api) -> None:
+    """The fan-out's index of subscribers follows registrations and departures."""
+    await seed_basic(api)
+    hub = _state(api).hub
+    open_all = lambda: open_stream(  # noqa: E731
+        hub, principal=ADMIN, filter=None, after=None, snapshot=None
+    )
+    async with open_all() as first:
+        await publish(api, "pub", {"data": 0})
+        await _take(first, 1)
+        left, _ = hub.register(scope=ADMIN.read_scope, filter=TRUE, token_id=None)
+        async with open_all() as second:
+            await publish(api, "pub", {"data": 1})
+            assert [i.row["data"] for i in await _take(second, 1)] == [1]
+        assert (await left.next())[0]["data"] == 1
+        hub.unregister(left)
+        await publish(api, "pub", {"data": 2})
+        assert [i.row["data"] for i in await _take(first, 2)] == [1, 2]
+    with pytest.raises(TimeoutError):  # the departed subscriber was offered nothing
+        await asyncio.wait_for(left.next(), 0.1)
+
+
 async def test_snapshot_then_live_and_after(api: Api) -> None:
     await seed_basic(api)
     hub = _state(api).hub
@@ -81,6 +103,25 @@ async def test_slow_consumer_gets_the_resume_id(api: Api) -> None:
         with pytest.raises(SlowConsumer) as info:
             await _take(s, 10)
     assert info.value.resume_after == first.row["id"]
+
+
+async def test_a_burst_does_not_cut_a_subscriber_that_drains(api: Api) -> None:
+    """One commit of four times the queue bound must not end a subscriber that empties its
+    queue whenever it runs: the tail reads a quarter of the bound at a time, and the
+    subscriber drains while the next batch is read. (A tail batch of 1,000 with the
+    default bound of 1,000 cut any subscriber with one event still queued.)"""
+    await seed_basic(api)
+    state = _state(api)
+    state.settings.stream_queue_size = 50
+    async with open_stream(state.hub, principal=ADMIN, filter=None, after=None, snapshot=None) as s:
+
+        async def drain() -> list[StreamEvent]:
+            return [await anext(s) for _ in range(200)]
+
+        draining = asyncio.create_task(asyncio.wait_for(drain(), 10))
+        published = await publish(api, "pub", *({"data": i} for i in range(200)))
+        got = await draining
+    assert [item.row["id"] for item in got] == [row["id"] for row in published]
 
 
 async def test_a_token_check_in_flight_spares_a_subscriber_that_registers_meanwhile(
