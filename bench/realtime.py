@@ -114,7 +114,7 @@ def _run_eventgraph(
             str(_harness_python()), str(harness / "fanout_bench.py"),
             "--url", f"{server.url}/graphql", "--ws-url",
             server.url.replace("http://", "ws://", 1) + "/graphql",
-            "--token", server.token, "--setup", "--server-pid", str(server.pid),
+            f"--token={server.token}", "--setup", "--server-pid", str(server.pid),
             "--label", label, "--json", str(out), *load,
         ]  # fmt: skip
         if postmaster:
