@@ -25,8 +25,10 @@ ALLOWED = {
     "rest/json_body.py": "StrictJsonRoute",
     # looks for NUL only, then passes the same body on to the router's parse_json
     "graphql_schema/fast_path/middleware.py": "the NUL pre-check",
-    # reads back the outbox rows the publishing transaction itself wrote
-    "app/webhooks/outbox.py": "the server's own outbox rows",
+    # expands the outbox rows the publishing statement itself wrote
+    "app/webhooks/expansion.py": "the server's own outbox rows",
+    # reads back the event lists of the webhook ranges the dispatcher itself wrote
+    "app/webhooks/ranges.py": "the server's own range rows",
 }
 
 
