@@ -5,12 +5,15 @@ All three depend on the query alone, and walking the filter (``check_limits``, t
 canonical JSON hashed by ``binding``) costs a few tens of microseconds for a nested
 filter. The GraphQL fast path hands back the same ``EventQuery`` object for a repeated
 request (its argument cache), so they are kept per query object: by identity, not
-equality (``True == 1`` in Python, but the filters differ), holding the object so that
-its ``id`` is not reused while it is cached. A query that fails its check is not kept.
+equality (``True == 1`` in Python, but the filters differ), and only while the object
+lives (a weak reference drops the entry when it is freed, before its ``id`` can be
+reused), so queries built per request by the general path are not held. A query that
+fails its check is not kept.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -40,11 +43,11 @@ def check_query(query: EventQuery) -> Checked:
 
 
 class CheckedQueries:
-    """LRU of query object → ``check_query(query)``."""
+    """LRU of live query object → ``check_query(query)``."""
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
-        self._items: OrderedDict[int, tuple[EventQuery, Checked]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[weakref.ref[EventQuery], Checked]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -52,14 +55,17 @@ class CheckedQueries:
     def get(self, query: EventQuery) -> Checked:
         key = id(query)
         item = self._items.get(key)
-        if item is not None and item[0] is query:
+        if item is not None and item[0]() is query:
             self._items.move_to_end(key)
             return item[1]
         checked = check_query(query)
-        self._items[key] = (query, checked)
+        self._items[key] = (weakref.ref(query, lambda _: self._forget(key)), checked)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return checked
+
+    def _forget(self, key: int) -> None:
+        self._items.pop(key, None)
 
 
 CHECKED = CheckedQueries()

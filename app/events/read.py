@@ -25,7 +25,7 @@ EventRow = Mapping[str, Any]
 datetime, ``data``/``meta`` decoded JSON)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class EventQuery:
     """What to read: a filter, an order (normalised by the engine) and an optional id list."""
 

@@ -3,6 +3,8 @@ fresh check, never another query's (even an equal one), failures never kept, bou
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from app.errors import BadInput
@@ -63,3 +65,16 @@ def test_failures_are_not_kept_and_the_cache_is_bounded() -> None:
     assert len(cache) == 2
     assert cache.get(queries[0]) is first
     assert cache.get(queries[1]) is not second
+
+
+def test_a_freed_query_is_forgotten() -> None:
+    """Queries built per request (the general path) are not held by the cache."""
+    cache = CheckedQueries()
+    kept = EventQuery(filter=Q3_LIKE)
+    cache.get(kept)
+    cache.get(EventQuery(filter=Q3_LIKE))  # freed as soon as it is checked
+    gc.collect()
+    assert len(cache) == 1
+    del kept
+    gc.collect()
+    assert len(cache) == 0
