@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
 from app.errors import BadInput
+from app.events.checked_query import CHECKED
 from db.database import Database, ReadConn
-from db.query.ast import TRUE, Filter, OrderKey, normalize_order
+from db.query.ast import TRUE, Filter, OrderKey
 from db.query.filter_sql import UnsupportedFilterError
-from db.query.keyset import InvalidCursorError, binding, decode_cursor, encode_cursor
-from db.query.limits import FilterLimitError, check_limits
+from db.query.keyset import InvalidCursorError, decode_cursor, encode_cursor
 from db.query.order import UnknownOrderFieldError
 from db.query.scope import ReadScope
 from db.repositories import events as repo
@@ -25,7 +25,7 @@ EventRow = Mapping[str, Any]
 datetime, ``data``/``meta`` decoded JSON)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class EventQuery:
     """What to read: a filter, an order (normalised by the engine) and an optional id list."""
 
@@ -98,7 +98,6 @@ NodeShape = repo.NodeShape
 JsonField = repo.JsonField
 JsonKind = repo.JsonKind
 JsonRelation = repo.JsonRelation
-MAX_IDS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +107,6 @@ class _Plan:
     window: repo.Window
 
 
-def _check_query(query: EventQuery) -> tuple[OrderKey, ...]:
-    try:
-        check_limits(query.filter)
-    except FilterLimitError as exc:
-        raise BadInput(exc.message, path=exc.path) from exc
-    if query.ids is not None and len(query.ids) > MAX_IDS:
-        raise BadInput(f"at most {MAX_IDS} ids", path="ids")
-    return normalize_order(query.order)
-
-
 def _size(value: int | None, name: str, max_page_size: int) -> int | None:
     if value is not None and not 0 <= value <= max_page_size:
         raise BadInput(f"{name} must be between 0 and {max_page_size}", path=name)
@@ -125,7 +114,7 @@ def _size(value: int | None, name: str, max_page_size: int) -> int | None:
 
 
 def _plan(query: EventQuery, page: PageRequest, max_page_size: int, offset: int) -> _Plan:
-    order = _check_query(query)
+    order, bound = CHECKED.get(query)
     if page.first is not None and page.last is not None:
         raise BadInput("first and last cannot be used together", path="last")
     first = _size(page.first, "first", max_page_size)
@@ -134,7 +123,6 @@ def _plan(query: EventQuery, page: PageRequest, max_page_size: int, offset: int)
         raise BadInput("offset must not be negative", path="offset")
     if offset and (last is not None or page.after is not None or page.before is not None):
         raise BadInput("offset cannot be combined with cursors or last", path="offset")
-    bound = binding(order, query.filter, query.ids)
     values = {}
     for name in ("after", "before"):
         cursor = getattr(page, name)
@@ -264,7 +252,7 @@ async def count_related_events(
     query: EventQuery,
 ) -> dict[str, int]:
     """Matching readable events per key of ``group_field`` (0 for keys without any)."""
-    _check_query(query)
+    CHECKED.get(query)
     try:
         async with db.read() as conn:
             return await repo.count_related(
