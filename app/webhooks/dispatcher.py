@@ -17,6 +17,7 @@ import secrets
 import socket
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from app.settings import Settings
@@ -26,7 +27,7 @@ from app.webhooks.expansion import expand_outbox, release_ranges
 from app.webhooks.outbox import payload
 from app.webhooks.outcomes import DELETED_OUTCOME, Finished, Recorder
 from app.webhooks.signing import signed_headers
-from db.database import Database, DatabaseUnavailable
+from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
 from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhooks as repo
 
@@ -35,6 +36,9 @@ logger = logging.getLogger("eventgraph.webhooks")
 STATS_EVERY_SECONDS = 5.0
 PRUNE_EVERY_SECONDS = 60.0
 RELEASE_EVERY_SECONDS = 0.2
+
+Claimed = tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, dict[str, Any]]]
+"""The locked webhook row (``None``: paused or deleted), its claimed deliveries, their events."""
 
 
 class Dispatcher:
@@ -101,11 +105,17 @@ class Dispatcher:
             await expand_outbox(self._db)
             self._held = True
         now = datetime.now(UTC)
-        async with self._db.read() as conn:
-            due = await repo.due_webhook_ids(conn, now=now)
-            if loop_time - self._stats_at >= STATS_EVERY_SECONDS:
-                self._stats_at = loop_time
+        stats = loop_time - self._stats_at >= STATS_EVERY_SECONDS
+
+        async def look(conn: ReadConn) -> list[str]:
+            if stats:
                 metrics.set_queue_stats(await repo.queue_stats(conn), now=now)
+            return await repo.due_webhook_ids(conn, now=now)
+
+        # On every wake-up (each publish): no checkout ping, a retry instead.
+        due = await self._db.run_read(look)
+        if stats:
+            self._stats_at = loop_time
         if self._pruned_at is None or loop_time - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = loop_time
             await prune_log(db=self._db, settings=self._settings)
@@ -123,26 +133,33 @@ class Dispatcher:
             await asyncio.sleep(0)  # requests being handled go first between claims
             if self._inflight[webhook_id] >= self._settings.webhook_concurrency:
                 continue
-            async with self._db.transaction() as conn:
-                # Locked: pauses, deletes and other processes' claims of this webhook wait.
-                webhook = await repo.lock_enabled_webhook(conn, webhook_id)
-                if webhook is None:
-                    continue
-                leased = await repo.live_leases(conn, webhook_id=webhook_id, now=now)
-                free = self._settings.webhook_concurrency - leased
-                if free <= 0:
-                    continue
-                claimed = await repo.claim(
-                    conn,
-                    webhook_id=webhook_id,
-                    owner=self.owner,
-                    now=now,
-                    lease_until=now + self._lease,
-                    limit=free,
-                )
-                events = await outbox_repo.events_by_id(conn, [c["event_id"] for c in claimed])
+            claim = partial(self._claim, webhook_id=webhook_id, now=now)
+            webhook, claimed, events = await self._db.run_write(claim)
             for delivery in claimed:
+                assert webhook is not None
                 self._spawn(webhook, delivery, events.get(delivery["event_id"]))
+
+    async def _claim(self, conn: WriteConn, *, webhook_id: str, now: datetime) -> Claimed:
+        """Lease what the webhook has room for (one transaction, run without a checkout
+        ping, on every wake-up), with the events of the claimed deliveries."""
+        # Locked: pauses, deletes and other processes' claims of this webhook wait.
+        webhook = await repo.lock_enabled_webhook(conn, webhook_id)
+        if webhook is None:
+            return None, [], {}
+        leased = await repo.live_leases(conn, webhook_id=webhook_id, now=now)
+        free = self._settings.webhook_concurrency - leased
+        if free <= 0:
+            return webhook, [], {}
+        claimed = await repo.claim(
+            conn,
+            webhook_id=webhook_id,
+            owner=self.owner,
+            now=now,
+            lease_until=now + self._lease,
+            limit=free,
+        )
+        events = await outbox_repo.events_by_id(conn, [c["event_id"] for c in claimed])
+        return webhook, claimed, events
 
     def _spawn(
         self, webhook: dict[str, Any], delivery: dict[str, Any], event: dict[str, Any] | None

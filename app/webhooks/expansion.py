@@ -20,7 +20,7 @@ import orjson
 
 from app.webhooks.ids import message_ids
 from app.webhooks.ranges import materialize, new_ranges
-from db.database import Database
+from db.database import Database, WriteConn
 from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhook_ranges as ranges_repo
 
@@ -31,48 +31,53 @@ WINDOW = 1000  # pending delivery rows per webhook before new ones wait as range
 async def expand_outbox(db: Database) -> int:
     """Turn queued outbox rows into delivery and range rows, oldest first; returns how
     many outbox rows were expanded. Each batch is one transaction: a crash leaves the rows
-    to expand again."""
+    to expand again (and a connection found lost before the commit, unpinged, too)."""
     total = 0
     while True:
-        async with db.transaction() as conn:
-            taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
-            decoded = [orjson.loads(entry["entries"]) for entry in taken]
-            named = sorted({webhook_id for d in decoded for webhook_id, _ in d["hooks"]})
-            windows = await outbox_repo.webhook_windows(conn, named, window=WINDOW, lock=True)
-            enabled = {h: found.enabled for h, found in windows.items()}
-            # Room for delivery rows; none while ranges wait (they go first).
-            room = {h: 0 if found.held else WINDOW - found.used for h, found in windows.items()}
-            ranges: list[dict[str, Any]] = []
-            for entry, content in zip(taken, decoded, strict=True):
-                events: list[list[Any]] = content["events"]
-                webhook_ids: list[str] = []
-                picked: list[list[Any]] = []
-                for webhook_id, indexes in content["hooks"]:
-                    if webhook_id not in enabled:
-                        continue  # deleted since the publish
-                    chosen = events if indexes is None else [events[i] for i in indexes]
-                    if not enabled[webhook_id]:
-                        ranges += new_ranges(webhook_id, "skipped", entry, chosen)
-                    elif room[webhook_id] >= len(chosen) or room[webhook_id] == WINDOW:
-                        room[webhook_id] -= len(chosen)
-                        webhook_ids.extend(webhook_id for _ in chosen)
-                        picked.extend(chosen)
-                    else:  # no room: this and every later one of the pass waits in order
-                        room[webhook_id] = 0
-                        ranges += new_ranges(webhook_id, "pending", entry, chosen)
-                await outbox_repo.stage_deliveries(
-                    conn,
-                    ids=message_ids(len(picked)),
-                    webhook_ids=webhook_ids,
-                    event_ids=[e[0] for e in picked],
-                    event_seqs=[e[1] for e in picked],
-                    kind=entry["kind"],
-                    now=entry["created_at"],
-                )
-            await ranges_repo.record_ranges(conn, ranges)
-        total += len(taken)
-        if len(taken) < EXPAND_BATCH:
+        taken = await db.run_write(_expand_batch)
+        total += taken
+        if taken < EXPAND_BATCH:
             return total
+
+
+async def _expand_batch(conn: WriteConn) -> int:
+    """Expand up to ``EXPAND_BATCH`` outbox rows; returns how many."""
+    taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
+    decoded = [orjson.loads(entry["entries"]) for entry in taken]
+    named = sorted({webhook_id for d in decoded for webhook_id, _ in d["hooks"]})
+    windows = await outbox_repo.webhook_windows(conn, named, window=WINDOW, lock=True)
+    enabled = {h: found.enabled for h, found in windows.items()}
+    # Room for delivery rows; none while ranges wait (they go first).
+    room = {h: 0 if found.held else WINDOW - found.used for h, found in windows.items()}
+    ranges: list[dict[str, Any]] = []
+    for entry, content in zip(taken, decoded, strict=True):
+        events: list[list[Any]] = content["events"]
+        webhook_ids: list[str] = []
+        picked: list[list[Any]] = []
+        for webhook_id, indexes in content["hooks"]:
+            if webhook_id not in enabled:
+                continue  # deleted since the publish
+            chosen = events if indexes is None else [events[i] for i in indexes]
+            if not enabled[webhook_id]:
+                ranges += new_ranges(webhook_id, "skipped", entry, chosen)
+            elif room[webhook_id] >= len(chosen) or room[webhook_id] == WINDOW:
+                room[webhook_id] -= len(chosen)
+                webhook_ids.extend(webhook_id for _ in chosen)
+                picked.extend(chosen)
+            else:  # no room: this and every later one of the pass waits in order
+                room[webhook_id] = 0
+                ranges += new_ranges(webhook_id, "pending", entry, chosen)
+        await outbox_repo.stage_deliveries(
+            conn,
+            ids=message_ids(len(picked)),
+            webhook_ids=webhook_ids,
+            event_ids=[e[0] for e in picked],
+            event_seqs=[e[1] for e in picked],
+            kind=entry["kind"],
+            now=entry["created_at"],
+        )
+    await ranges_repo.record_ranges(conn, ranges)
+    return len(taken)
 
 
 RELEASE_BATCH = 50  # pending ranges per webhook looked at in one release

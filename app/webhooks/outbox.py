@@ -14,6 +14,9 @@ distinct (filter, creator scope) over the stored batch's ids and need the transa
 Never one statement per event or per webhook.
 The webhook list is cached per process for ``CACHE_TTL_SECONDS`` and reloaded at once
 after a change made in this process; other processes see a change within the TTL.
+A commit wakes this process's dispatcher only while a cached webhook is enabled: outbox
+rows for paused webhooks alone are expanded by its next poll, many in one pass (a resume
+expands the outbox first, so they are still skipped).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def webhooks_changed() -> None:
 class StagedHook:
     id: str
     channel_id: str | None
+    enabled: bool
     filter: Filter
     scope: ReadScope
     # Derived once when the webhook list is loaded, not on every publish.
@@ -128,6 +132,7 @@ class WebhookOutbox:
         self._parse_filter = parse_filter
         self._wake = wake
         self._hooks: list[StagedHook] = []
+        self._enabled = False  # whether a cached webhook is enabled (then commits wake)
         self._loaded_at = -CACHE_TTL_SECONDS
         self._loaded_version = -1
 
@@ -148,11 +153,13 @@ class WebhookOutbox:
                 StagedHook(
                     id=row["id"],
                     channel_id=row["channel_id"],
+                    enabled=bool(row["enabled"]),
                     filter=TRUE if raw is None else self._parse_filter(raw),
                     scope=_scope(row["scope"]),
                 )
             )
         self._hooks, self._loaded_at, self._loaded_version = hooks, time.monotonic(), version
+        self._enabled = any(hook.enabled for hook in hooks)
         return hooks
 
     async def stage_in_statement(
@@ -224,5 +231,7 @@ class WebhookOutbox:
         return matched
 
     async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
-        if self._hooks:
+        """Wakes the dispatcher when a webhook is enabled. What only paused webhooks get
+        (skipped ranges) waits for its next poll, which expands many outbox rows at once."""
+        if self._enabled:
             self._wake()

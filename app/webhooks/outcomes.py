@@ -17,7 +17,7 @@ from app.settings import Settings
 from app.webhooks import metrics, sender
 from app.webhooks.ids import new_ulids
 from app.webhooks.outbox import webhooks_changed
-from db.database import Database
+from db.database import Database, WriteConn
 from db.repositories import webhooks as repo
 
 MAX_DELAY_SECONDS = 24 * 3600.0
@@ -127,7 +127,8 @@ class Recorder:
             for (item, _), attempt_id in zip(batch, new_ulids(len(batch)), strict=True)
         ]
         gone = {item.webhook_id for item, _ in batch if item.outcome.status_code == 410}
-        async with self._db.transaction() as conn:
+
+        async def write(conn: WriteConn) -> set[str]:
             written = await repo.finish_attempts(conn, owner=self._owner, results=rows)
             for webhook_id in gone:
                 disable = any(
@@ -143,6 +144,10 @@ class Recorder:
                         {"enabled": False, "disabled_reason": GONE_REASON, "updated_at": now},
                     )
                     await repo.skip_pending(conn, webhook_id, now=now)
+            return written
+
+        # Several times per publish while deliveries flow: no checkout ping, a retry instead.
+        written = await self._db.run_write(write)
         for values, _ in rows:
             if values["id"] not in written:
                 continue

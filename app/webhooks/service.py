@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.text import reject_nul
 from app.webhooks import outbox
 from app.webhooks.address import AddressRefused, resolve
+from app.webhooks.expansion import expand_outbox
 from app.webhooks.signing import new_secret
 from db.database import Database
 from db.repositories import channels as channel_repo
@@ -156,6 +157,10 @@ async def update_webhook(
     if not isinstance(enabled, _Unchanged):
         values["enabled"] = enabled
         values["disabled_reason"] = None if enabled else "paused"
+    if enabled is True:
+        # What was published while it was paused is skipped, even if the dispatcher has
+        # not expanded it yet (publishes for paused webhooks only do not wake it).
+        await expand_outbox(db)
     async with db.transaction() as conn:
         row = await repo.update_webhook(conn, id, values)
         if values.get("enabled") is False:
