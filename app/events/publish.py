@@ -18,7 +18,7 @@ from app.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
-from app.events import channel_cache, idempotency
+from app.events import channel_cache, group_commit, idempotency
 from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.read import EventRow, get_events
 from app.json_input import check_value
@@ -31,7 +31,7 @@ from db.repositories import channels as channel_repo
 from db.repositories import event_writes
 from db.repositories.channels import ChannelRow
 from db.repositories.errors import MissingReferenceError
-from db.repositories.event_writes import OutboxRow
+from db.repositories.event_writes import InsertPart, OutboxRow
 
 MAX_META_BYTES = 16 * 1024
 
@@ -206,17 +206,8 @@ async def _publish_alone(
             if staged is Staging.TRANSACTION:
                 return None
             outbox = None if isinstance(staged, Staging) else staged
-            return await _store(
-                conn,
-                principal,
-                channel_id,
-                drafts,
-                rows,
-                path_of,
-                notice=notice,
-                outbox=outbox,
-                version=version,
-            )
+            grouped = (db, notice, outbox, version)
+            return await _store(conn, principal, channel_id, drafts, rows, path_of, grouped=grouped)
 
         return await channel_cache.with_channel(conn, db, channel_id, checked_store)
 
@@ -280,10 +271,10 @@ async def _store(
     rows: list[dict[str, Any]],
     path_of: Callable[[int], str],
     *,
-    notice: Notice | None = None,
-    outbox: OutboxRow | None = None,
-    version: str | None = None,
+    grouped: tuple[Database, Notice | None, OutboxRow | None, str | None] | None = None,
 ) -> list[EventRow]:
+    """Check the parents and insert ``rows``; ``grouped`` (database, notice, outbox row,
+    channel version): in this process's next publish statement (``group_commit``)."""
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
         readable = await event_writes.readable_event_ids(
@@ -296,11 +287,11 @@ async def _store(
                     path=_join(path_of(index), "parentId"),
                 )
     try:
-        return list(
-            await event_writes.insert_events(
-                conn, rows, notice=notice, outbox=outbox, channel_version=version
-            )
-        )
+        if grouped is None:
+            return list(await event_writes.insert_events(conn, rows))
+        db, notice, outbox, version = grouped
+        await group_commit.insert(db, conn, InsertPart(rows, outbox, version), notice=notice)
+        return list(rows)
     except MissingReferenceError:
         raise NotFound(f"channel {channel_id!r} not found", path="channelId") from None
 

@@ -44,6 +44,16 @@ GRAPHQL_OPERATIONS = Counter(
 EVENTS_PUBLISHED = Counter(
     "eventgraph_events_published", "Events stored by publish", registry=REGISTRY
 )
+PUBLISH_STATEMENTS = Counter(
+    "eventgraph_publish_statements",
+    "One-statement publish statements sent (PostgreSQL; a statement may carry several publishes)",
+    registry=REGISTRY,
+)
+PUBLISH_JOINED = Counter(
+    "eventgraph_publish_joined",
+    "Publishes stored by a statement another publish of the same process sent (group commit)",
+    registry=REGISTRY,
+)
 FAST_PATH_SERVED = Counter(
     "eventgraph_fast_path_served",
     "Requests answered by a shortcut path (graphql, rest_list) instead of the general one",

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from ulid import ULID
 
@@ -25,12 +25,12 @@ from db.notify import Notice
 from db.query.scope import ReadScope, readable
 from db.repositories.errors import MissingReferenceError, StaleReferenceError
 from db.tables import events_table, positions_table
-from db.types import UtcDateTime, to_millis
+from db.types import to_millis
 
 _last_ulid = 0
 
 # Columns bound as text arrays: every stored column but the two the statement assigns
-# (data and meta travel as JSON text and are cast back).
+# (data and meta travel as JSON text and are cast back; created_at has its own array).
 _TEXT = tuple(c.name for c in events_table.c if c.name not in ("seq", "created_at"))
 _JSON = {c.name for c in events_table.c if isinstance(c.type, JSON)}
 _COLUMNS = ", ".join(_TEXT)
@@ -39,12 +39,14 @@ _PICKED = ", ".join(f"r.{c}::jsonb" if c in _JSON else f"r.{c}" for c in _TEXT)
 
 # One statement on PostgreSQL: reserve positions (taking the lock) and insert the rows
 # from arrays; the counters' trigger runs at its end, after the lock (docs/counters.md).
-# With ``checked``, positions are taken (and rows inserted) only while the channel row
-# still has the version the caller validated against: nothing is reserved otherwise.
+# The rows may be several publishes' (``InsertPart``s, in order): each part's rows get
+# contiguous positions. With ``checked``, positions are taken (and rows inserted) only
+# while every listed channel row still has the version a part validated against.
 def _insert_pg_sql(*, checked: bool) -> str:
     check = (
-        " AND EXISTS (SELECT 1 FROM channels"
-        " WHERE id = :channel_version_of AND xmin::text = :channel_version)"
+        " AND (SELECT count(*) FROM channels c,"
+        " unnest(CAST(:checked_ids AS text[]), CAST(:checked_versions AS text[])) AS v(id, version)"
+        " WHERE c.id = v.id AND c.xmin::text = v.version) = :checked_count"
         if checked
         else ""
     )
@@ -52,11 +54,11 @@ def _insert_pg_sql(*, checked: bool) -> str:
 WITH pos AS (
     UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1{check} RETURNING last_seq
 ), r AS (
-    SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}) WITH ORDINALITY
-        AS r({_COLUMNS}, ord)
+    SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}, :created_at) WITH ORDINALITY
+        AS r({_COLUMNS}, created_at, ord)
 ), ins AS (
     INSERT INTO events ({_COLUMNS}, seq, created_at)
-    SELECT {_PICKED}, pos.last_seq - :n + r.ord, :created_at
+    SELECT {_PICKED}, pos.last_seq - :n + r.ord, r.created_at
     FROM pos, r
 )"""  # noqa: S608 - column names from the table definition
 
@@ -64,21 +66,26 @@ WITH pos AS (
 _INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
-    bindparam("created_at", type_=UtcDateTime),
+    bindparam("created_at", type_=ARRAY(TIMESTAMP(timezone=True))),
 )
-# Optional parts after the insert: a webhook outbox row for the batch (its events' ids and
-# positions built here, its webhook targets computed by the caller; written only when the
-# positions were taken), and a pg_notify that PostgreSQL sends when the statement's
-# transaction commits.
+# Optional parts after the insert: the webhook outbox rows of the parts that have one (each
+# row's events' ids and positions built here from its part's range of ``r``, its webhook
+# targets computed by the caller; written only when the positions were taken), and a
+# pg_notify that PostgreSQL sends when the statement's transaction commits.
 _OUTBOX_SQL = """, box AS (
     INSERT INTO webhook_outbox (kind, created_at, entries)
-    SELECT :outbox_kind, :created_at, json_build_object(
+    SELECT b.kind, f.created_at, json_build_object(
         'events',
-        (SELECT json_agg(json_build_array(r.id, pos.last_seq - :n + r.ord) ORDER BY r.ord)
-         FROM r),
-        'hooks', CAST(:outbox_hooks AS json)
+        (SELECT json_agg(json_build_array(e.id, pos.last_seq - :n + e.ord) ORDER BY e.ord)
+         FROM r AS e WHERE e.ord BETWEEN b.first AND b.last),
+        'hooks', CAST(b.hooks AS json)
     )::text
-    FROM pos
+    FROM pos, unnest(
+        CAST(:outbox_kinds AS text[]), CAST(:outbox_hooks AS text[]),
+        CAST(:outbox_firsts AS bigint[]), CAST(:outbox_lasts AS bigint[])
+    ) AS b(kind, hooks, first, last)
+    JOIN r AS f ON f.ord = b.first
+    ORDER BY b.first
 )"""
 _NOTIFY_SQL = """, note AS (
     SELECT pg_notify(:notice_channel, :notice_payload) AS sent
@@ -111,6 +118,15 @@ class OutboxRow(NamedTuple):
     hooks: str
 
 
+class InsertPart(NamedTuple):
+    """One publish's share of an insert statement: its ``prepare``d rows (in one channel
+    when ``channel_version`` is set), its outbox row, the channel version it checked."""
+
+    rows: list[dict[str, Any]]
+    outbox: OutboxRow | None = None
+    channel_version: str | None = None
+
+
 def _next_ulid(created_at: datetime) -> str:
     """A ULID for ``created_at``, strictly greater than the last one this process made."""
     global _last_ulid
@@ -141,52 +157,92 @@ async def insert_events(
     outbox: OutboxRow | None = None,
     channel_version: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Give the ``prepare``d ``rows`` (one ``created_at``) commit positions in list order,
-    insert them and count them; returns them with ``seq`` set. ``notice`` (PostgreSQL)
-    is sent by the same statement, delivered when its transaction commits; ``outbox``
-    (PostgreSQL) is written by the same statement, queued at the rows' ``created_at``.
+    """Give the ``prepare``d ``rows`` commit positions in list order, insert them and
+    count them; returns them with ``seq`` set. ``notice`` (PostgreSQL) is sent by the
+    same statement, delivered when its transaction commits; ``outbox`` (PostgreSQL) is
+    written by the same statement, queued at the rows' ``created_at``.
 
     Raises ``MissingReferenceError`` when the channel or workspace no longer exists.
     With ``channel_version`` (PostgreSQL, from ``channels.get_channel_versioned``; all
     rows in one channel) nothing is stored and ``StaleReferenceError`` is raised when
     the channel is no longer at that version.
     """
-    count = len(rows)
-    if count == 0:
+    if not rows:
         return []
-    try:
-        if conn.dialect.name == "postgresql":
-            params: dict[str, Any] = {c: [row.get(c) for row in rows] for c in _TEXT}
-            params["data"] = [_json(row.get("data")) for row in rows]
-            params["meta"] = [_json(row.get("meta")) for row in rows]
-            params["n"] = count
-            params["created_at"] = rows[0]["created_at"]
-            if notice is not None:
-                params["notice_channel"], params["notice_payload"] = notice
-            if outbox is not None:
-                params["outbox_kind"], params["outbox_hooks"] = outbox
-            if channel_version is not None:
-                params["channel_version_of"] = rows[0]["channel_id"]
-                params["channel_version"] = channel_version
-            statement = _INSERT_PG[
-                (channel_version is not None, outbox is not None, notice is not None)
-            ]
-            writing()
-            found = (await conn.execute(statement, params)).scalar_one_or_none()
-            if found is None:
-                raise StaleReferenceError(str(rows[0]["channel_id"]))
-            last = int(found)
-        else:  # one writer at a time: the statements need no particular order
-            if outbox is not None:
-                raise ValueError("an outbox row with the insert is PostgreSQL's")
-            writing()
-            last = await _reserve(conn, count)
-            _number(rows, last)
-            await conn.execute(insert(events_table), rows)
+    if conn.dialect.name == "postgresql":
+        await insert_parts(conn, [InsertPart(rows, outbox, channel_version)], notice=notice)
+        return rows
+    if outbox is not None:
+        raise ValueError("an outbox row with the insert is PostgreSQL's")
+    try:  # one writer at a time: the statements need no particular order
+        writing()
+        last = await _reserve(conn, len(rows))
+        _number(rows, last)
+        await conn.execute(insert(events_table), rows)
     except IntegrityError as exc:
         raise MissingReferenceError(str(rows[0].get("channel_id"))) from exc
-    _number(rows, last)
     return rows
+
+
+def _part_params(parts: Sequence[InsertPart]) -> dict[str, Any]:
+    rows = [row for part in parts for row in part.rows]
+    params: dict[str, Any] = {c: [row.get(c) for row in rows] for c in _TEXT}
+    params["data"] = [_json(row.get("data")) for row in rows]
+    params["meta"] = [_json(row.get("meta")) for row in rows]
+    params["created_at"] = [row["created_at"] for row in rows]
+    params["n"] = len(rows)
+    checked = {
+        (part.rows[0]["channel_id"], part.channel_version)
+        for part in parts
+        if part.channel_version is not None
+    }
+    if checked:
+        params["checked_ids"] = [channel for channel, _ in checked]
+        params["checked_versions"] = [version for _, version in checked]
+        params["checked_count"] = len(checked)
+    boxes: list[tuple[str, str, int, int]] = []
+    first = 1
+    for part in parts:
+        if part.outbox is not None:
+            boxes.append((*part.outbox, first, first + len(part.rows) - 1))
+        first += len(part.rows)
+    if boxes:
+        kinds, hooks, firsts, lasts = zip(*boxes, strict=True)
+        params.update(outbox_kinds=list(kinds), outbox_hooks=list(hooks))
+        params.update(outbox_firsts=list(firsts), outbox_lasts=list(lasts))
+    return params
+
+
+async def insert_parts(
+    conn: WriteConn, parts: Sequence[InsertPart], *, notice: Notice | None = None
+) -> None:
+    """``insert_events`` for several publishes in one statement (PostgreSQL): all or
+    nothing, positions in part order and contiguous within each part; sets ``seq`` on
+    every part's rows. ``StaleReferenceError`` when any checked channel version is no
+    longer current, ``MissingReferenceError`` when a channel or workspace is gone."""
+    params = _part_params(parts)
+    if notice is not None:
+        params["notice_channel"], params["notice_payload"] = notice
+    statement = _INSERT_PG[("checked_ids" in params, "outbox_kinds" in params, notice is not None)]
+    try:
+        writing()
+        found = (await conn.execute(statement, params)).scalar_one_or_none()
+    except IntegrityError as exc:
+        raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
+    if found is None:
+        raise StaleReferenceError(str(parts[0].rows[0]["channel_id"]))
+    last = int(found) - int(params["n"])
+    for part in parts:
+        last += len(part.rows)
+        _number(part.rows, last)
+
+
+def stored_nothing(exc: BaseException) -> bool:
+    """Whether ``exc`` from ``insert_parts`` means the database refused the statement (it
+    stored nothing and its connection is usable), rather than an unknown outcome."""
+    if isinstance(exc, StaleReferenceError | MissingReferenceError):
+        return True
+    return isinstance(exc, DBAPIError) and not exc.connection_invalidated
 
 
 def _number(rows: list[dict[str, Any]], last: int) -> None:

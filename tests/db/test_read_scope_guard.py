@@ -21,6 +21,7 @@ NOT_EVENT_READS = {
     "archive.reserve_positions": "write",
     "event_writes.delete_event": "write (the app checks the delete rule first)",
     "event_writes.insert_events": "write",
+    "event_writes.insert_parts": "write",
     "feed.channel_access": "reads the channel row to answer 401/403/404 itself",
 }
 EVENT_MODULES = ("events", "event_writes", "feed", "archive", "listing")

@@ -1,0 +1,138 @@
+"""Group commit of one-statement publishes within a process (PostgreSQL).
+
+Publishes serialise on the position lock, held through each statement's commit (its WAL
+flush). So while one publish statement of this process is in flight, later publishes do
+not send theirs: they queue here, and when it returns the first of them sends ONE
+statement for all of them (``event_writes.insert_parts``: one lock, one flush, one
+wake-up notice, each publish's outbox row), on its own connection. Each publish keeps
+its rows contiguous and learns its own positions; nobody is answered before that
+statement committed.
+
+A publish never fails because of another: when a joined statement is refused by the
+database (a stale channel copy, a constraint, a statement error) it stored nothing, and
+every member sends its own statement, as if it had never queued. Only an outcome that is
+unknown (the connection lost after the statement was sent) is everyone's: each member
+gets it, as a lone publish would (docs/faults.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+from app.observability.metrics import PUBLISH_JOINED, PUBLISH_STATEMENTS
+from db.database import Database, DatabaseUnavailable, WriteConn, writing
+from db.notify import Notice
+from db.repositories import event_writes
+from db.repositories.event_writes import InsertPart
+
+MAX_GROUP_ROWS = 1000
+"""Rows per joined statement; publishes beyond it wait for the next one."""
+
+# What a queued member is told: lead the next statement, or send its own.
+_LEAD = "lead"
+_ALONE = "alone"
+_DONE = "done"
+
+
+@dataclass(eq=False, slots=True)
+class _Member:
+    part: InsertPart
+    notice: Notice | None
+    turn: asyncio.Future[str] = field(default_factory=asyncio.Future)
+
+
+class _Group:
+    def __init__(self) -> None:
+        self.busy = False
+        self.queue: list[_Member] = []
+
+    def hand_off(self) -> None:
+        """The statement in flight returned: the first live queued member leads next."""
+        while self.queue and self.queue[0].turn.done():
+            self.queue.pop(0)
+        if self.queue:
+            self.queue[0].turn.set_result(_LEAD)
+        else:
+            self.busy = False
+
+    def take(self, leader: _Member) -> list[_Member]:
+        """The leader and the queued members that fit in its statement, in queue order."""
+        taken = [leader]
+        rows = len(leader.part.rows)
+        rest: list[_Member] = []
+        for member in self.queue:
+            if member is leader or member.turn.done():
+                continue
+            if rows + len(member.part.rows) > MAX_GROUP_ROWS or member.notice != leader.notice:
+                rest.append(member)
+                continue
+            taken.append(member)
+            rows += len(member.part.rows)
+        self.queue = rest
+        return taken
+
+
+_groups: WeakKeyDictionary[Database, _Group] = WeakKeyDictionary()
+
+
+async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Notice | None) -> None:
+    """Store ``part`` (its rows get ``seq``) in this process's next publish statement,
+    sent on ``conn`` if this publish leads it; raises as ``insert_events`` does."""
+    group = _groups.setdefault(db, _Group())
+    member = _Member(part, notice)
+    if group.busy:
+        group.queue.append(member)
+        writing()  # the statement that carries it may be sent: never repeat this publish
+        if await member.turn == _DONE:
+            return
+        if member.turn.result() == _ALONE:
+            await _alone(conn, member)
+            return
+    group.busy = True
+    try:
+        members = group.take(member)
+        await _run(conn, members)
+    finally:
+        group.hand_off()
+
+
+async def _alone(conn: WriteConn, member: _Member) -> None:
+    PUBLISH_STATEMENTS.inc()
+    await event_writes.insert_parts(conn, [member.part], notice=member.notice)
+
+
+async def _run(conn: WriteConn, members: list[_Member]) -> None:
+    leader, followers = members[0], members[1:]
+    if not followers:
+        await _alone(conn, leader)
+        return
+    try:
+        PUBLISH_STATEMENTS.inc()
+        await event_writes.insert_parts(conn, [m.part for m in members], notice=leader.notice)
+    except BaseException as exc:
+        if not event_writes.stored_nothing(exc):
+            _tell(followers, exc)
+            raise
+        # Refused by the database, so nothing was stored: each sends its own statement.
+        _settle(followers, _ALONE)
+        await _alone(conn, leader)
+        return
+    PUBLISH_JOINED.inc(len(followers))
+    _settle(followers, _DONE)
+
+
+def _settle(followers: list[_Member], turn: str) -> None:
+    for member in followers:
+        if not member.turn.done():  # a cancelled request is not answered
+            member.turn.set_result(turn)
+
+
+def _tell(followers: list[_Member], exc: BaseException) -> None:
+    """The joined statement's outcome is unknown: so it is for every member."""
+    for member in followers:
+        if not member.turn.done():
+            member.turn.set_exception(
+                exc if isinstance(exc, Exception) else DatabaseUnavailable(str(exc) or "cancelled")
+            )
