@@ -85,9 +85,16 @@ async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Not
     if group.busy:
         group.queue.append(member)
         writing()  # the statement that carries it may be sent: never repeat this publish
-        if await member.turn == _DONE:
+        try:
+            turn = await member.turn
+        except asyncio.CancelledError:
+            told = member.turn.done() and not member.turn.cancelled()
+            if told and member.turn.result() == _LEAD:
+                group.hand_off()  # told to lead, cancelled before it could: pass it on
+            raise
+        if turn == _DONE:
             return
-        if member.turn.result() == _ALONE:
+        if turn == _ALONE:
             await _alone(conn, member)
             return
     group.busy = True

@@ -5,23 +5,23 @@ with its own contiguous positions, its own outbox row, and its own failure."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import orjson
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from app.auth.principal import ADMIN
 from app.errors import NotFound
 from app.events.delivery import Delivery, DeliveryKind
-from app.events.publish import EventDraft, publish_events
+from app.events.publish import EventDraft
 from app.settings import Settings
 from db.database import Database, WriteConn
 from db.repositories.event_writes import OutboxRow
 from tests.app.conftest import make_channel, make_workspace
+from tests.app.test_publish_alone import _publish_one, statements_sent
 
 
 @pytest.fixture(autouse=True)
@@ -31,23 +31,6 @@ async def _world(db: Database, dialect: str) -> None:
     await make_workspace(db, "ws")
     for channel in ("orders", "other"):
         await make_channel(db, channel)
-
-
-@contextmanager
-def event_inserts(db: Database, sent: str = "INSERT INTO events") -> Iterator[list[str]]:
-    """The statements containing ``sent`` that this process sends in the block."""
-    seen: list[str] = []
-
-    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if sent in statement:
-            seen.append(statement)
-
-    engine = db._write_engine.sync_engine
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "after_cursor_execute", after)
 
 
 @asynccontextmanager
@@ -68,14 +51,8 @@ async def position_lock_held(db: Database) -> AsyncIterator[None]:
 async def publish(
     db: Database, settings: Settings, channel: str, n: int, delivery: Delivery = Delivery()
 ) -> list[Any]:
-    return await publish_events(
-        db=db,
-        settings=settings,
-        principal=ADMIN,
-        channel_id=channel,
-        drafts=[EventDraft(type="t", data={"channel": channel, "i": i}) for i in range(n)],
-        delivery=delivery,
-    )
+    drafts = [EventDraft(type="t", data={"channel": channel, "i": i}) for i in range(n)]
+    return await _publish_one(db, settings, channel, delivery, drafts)
 
 
 async def queued(
@@ -112,7 +89,7 @@ async def test_queued_publishes_share_one_statement_with_their_own_positions(
     await publish(db, settings, "orders", 1)  # the channel copies are held from here on
     await publish(db, settings, "other", 1)
     jobs = [("orders" if i % 2 else "other", i % 4 + 1) for i in range(10)]
-    with event_inserts(db) as inserts:
+    with statements_sent(db, "INSERT INTO events") as inserts:
         results = await queued(db, settings, jobs, Delivery())
     assert len(inserts) == 2  # the first publish's, then one for the ten queued behind it
     seqs: list[int] = []
@@ -134,7 +111,7 @@ async def test_a_member_the_database_refuses_fails_alone(db: Database, settings:
         await conn.execute(text("DELETE FROM events WHERE channel_id = 'gone'"))
         await conn.execute(text("DELETE FROM channels WHERE id = 'gone'"))
     jobs = [("orders", 2), ("gone", 1), ("orders", 3)]
-    with event_inserts(db, "row_version") as channel_reads:
+    with statements_sent(db, "row_version") as channel_reads:
         results = await queued(db, settings, jobs, Delivery())
     assert len(channel_reads) == 1  # only "gone" finds its copy stale and reads it again
     assert isinstance(results[1], NotFound)
@@ -166,7 +143,7 @@ async def test_each_queued_publish_writes_its_own_outbox_row(
 ) -> None:
     await publish(db, settings, "orders", 1)
     jobs = [("orders", n) for n in (3, 1, 2)]
-    with event_inserts(db) as inserts:
+    with statements_sent(db, "INSERT INTO events") as inserts:
         results = await queued(db, settings, jobs, Delivery((Outbox(),)))
     assert len(inserts) == 2
     async with db.read() as conn:

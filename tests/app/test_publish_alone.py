@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -51,16 +52,41 @@ def _position_lock_is_free(url: str) -> bool:
 
 
 async def _publish_one(
-    db: Database, settings: Settings, channel: str, delivery: Delivery
+    db: Database,
+    settings: Settings,
+    channel: str,
+    delivery: Delivery,
+    drafts: Sequence[EventDraft] = (EventDraft(type="t", data={"n": 1}),),
 ) -> list[Any]:
     return await publish_events(
         db=db,
         settings=settings,
         principal=ADMIN,
         channel_id=channel,
-        drafts=[EventDraft(type="t", data={"n": 1})],
+        drafts=drafts,
         delivery=delivery,
     )
+
+
+@contextmanager
+def statements_sent(
+    db: Database, contains: str, probe: Callable[[], bool] = lambda: True
+) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement containing ``contains`` this process sends in the block, with
+    ``probe()`` run right after its answer arrived and before anything else is sent
+    (blocking there stands for a busy event loop)."""
+    seen: list[tuple[str, bool]] = []
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if contains in statement:
+            seen.append((statement, probe()))
+
+    engine = db._write_engine.sync_engine
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
 
 
 class NeedsTransaction:
@@ -80,21 +106,10 @@ class NeedsTransaction:
 async def test_the_position_lock_is_not_held_after_the_insert_returns(
     db: Database, settings: Settings, channel: str, targets: tuple[Any, ...], free: bool
 ) -> None:
-    seen: list[bool] = []
-
-    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # Runs in this process right after the insert's answer arrived and before
-        # anything else is sent: blocking here stands for a busy event loop.
-        if "INSERT INTO events" in statement:
-            seen.append(_position_lock_is_free(db.url))
-
-    engine = db._write_engine.sync_engine
-    event.listen(engine, "after_cursor_execute", after)
-    try:
+    lock_free = lambda: _position_lock_is_free(db.url)  # noqa: E731
+    with statements_sent(db, "INSERT INTO events", lock_free) as seen:
         await _publish_one(db, settings, channel, Delivery(targets))
-    finally:
-        event.remove(engine, "after_cursor_execute", after)
-    assert seen == [free]
+    assert [free for _, free in seen] == [free]
 
 
 async def test_a_one_statement_publish_wakes_the_other_processes_at_its_commit(

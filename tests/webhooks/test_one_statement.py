@@ -4,15 +4,14 @@ it a transaction (its matching needs the stored rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from db.database import Database
-from tests.app.test_publish_alone import _position_lock_is_free
+from tests.app.test_publish_alone import _position_lock_is_free, statements_sent
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, publish, setup_world
 from tests.webhooks.receiver import Receiver
@@ -24,22 +23,10 @@ def _postgresql_only(dialect: str) -> None:
         pytest.skip("the one-statement publish is PostgreSQL's")
 
 
-@contextmanager
-def event_inserts(db: Database) -> Iterator[list[tuple[str, bool]]]:
+def event_inserts(db: Database) -> AbstractContextManager[list[tuple[str, bool]]]:
     """Each ``INSERT INTO events`` statement sent, with whether the position lock was free
     right after its answer arrived (it is when the statement committed on its own)."""
-    seen: list[tuple[str, bool]] = []
-
-    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "INSERT INTO events" in statement:
-            seen.append((statement, _position_lock_is_free(db.url)))
-
-    engine = db._write_engine.sync_engine
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "after_cursor_execute", after)
+    return statements_sent(db, "INSERT INTO events", lambda: _position_lock_is_free(db.url))
 
 
 async def subscribe_token(api: Api, channel: str) -> str:
