@@ -1,9 +1,9 @@
 """Group commit of one-statement publishes within a process (PostgreSQL).
 
 Publishes serialise on the position lock, held through each statement's commit (its WAL
-flush). So while one publish statement of this process is in flight, later publishes do
-not send theirs: they queue here, and when it returns the first of them sends ONE
-statement for all of them (``event_writes.insert_parts``: one lock, one flush, one
+flush). So while ``MAX_IN_FLIGHT`` publish statements of this process are in flight, later
+publishes do not send theirs: they queue here, and when one returns the first of them
+sends ONE statement for all of them (``event_writes.insert_parts``: one lock, one flush, one
 wake-up notice, each publish's outbox row), on its own connection. Each publish keeps
 its rows contiguous and learns its own positions; nobody is answered before that
 statement committed.
@@ -29,6 +29,10 @@ from db.repositories.event_writes import InsertPart
 
 MAX_GROUP_ROWS = 1000
 """Rows per joined statement; publishes beyond it wait for the next one."""
+MAX_IN_FLIGHT = 2
+"""Statements a process has sent and not seen return: with two, the next one already waits
+for the lock in the server when the one holding it commits, so the lock is not idle for a
+round trip and a turn of this process's event loop between two of them."""
 
 # What a queued member is told: lead the next statement, or send its own.
 _LEAD = "lead"
@@ -45,17 +49,23 @@ class _Member:
 
 class _Group:
     def __init__(self) -> None:
-        self.busy = False
+        self.in_flight = 0  # statements sent or about to be (a member told to lead)
         self.queue: list[_Member] = []
 
+    def lead(self) -> bool:
+        """Whether a publish arriving now sends a statement (else it queues)."""
+        if self.in_flight < MAX_IN_FLIGHT:
+            self.in_flight += 1
+            return True
+        return False
+
     def hand_off(self) -> None:
-        """The statement in flight returned: the first live queued member leads next."""
+        """A statement returned: the first live queued member leads the next one."""
+        self.in_flight -= 1
         while self.queue and self.queue[0].turn.done():
             self.queue.pop(0)
-        if self.queue:
+        if self.queue and self.lead():
             self.queue[0].turn.set_result(_LEAD)
-        else:
-            self.busy = False
 
     def take(self, leader: _Member) -> list[_Member]:
         """The leader and the queued members that fit in its statement, in queue order."""
@@ -82,7 +92,7 @@ async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Not
     sent on ``conn`` if this publish leads it; raises as ``insert_events`` does."""
     group = _groups.setdefault(db, _Group())
     member = _Member(part, notice)
-    if group.busy:
+    if not group.lead():
         group.queue.append(member)
         writing()  # the statement that carries it may be sent: never repeat this publish
         try:
@@ -97,7 +107,6 @@ async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Not
         if turn == _ALONE:
             await _alone(conn, member)
             return
-    group.busy = True
     try:
         members = group.take(member)
         await _run(conn, members)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.errors import NotFound
+from app.events import group_commit
 from app.events.delivery import Delivery, DeliveryKind
 from app.events.publish import EventDraft
 from app.settings import Settings
@@ -58,14 +59,18 @@ async def publish(
 async def queued(
     db: Database, settings: Settings, jobs: Sequence[tuple[str, int]], delivery: Delivery
 ) -> list[list[Any] | BaseException]:
-    """``jobs`` (channel, events) published concurrently behind a first one-event publish
-    that waits for the position lock; their results in order (the first one's excluded)."""
+    """``jobs`` (channel, events) published concurrently behind ``MAX_IN_FLIGHT`` one-event
+    publishes that wait for the position lock; their results in order (the first ones'
+    excluded)."""
     async with position_lock_held(db):
-        first = asyncio.create_task(publish(db, settings, "orders", 1, delivery))
+        first = [
+            asyncio.create_task(publish(db, settings, "orders", 1, delivery))
+            for _ in range(group_commit.MAX_IN_FLIGHT)
+        ]
         await asyncio.sleep(0.3)
         tasks = [asyncio.create_task(publish(db, settings, c, n, delivery)) for c, n in jobs]
         await asyncio.sleep(0.3)
-    await first
+    await asyncio.gather(*first)
     return list(await asyncio.gather(*tasks, return_exceptions=True))
 
 
@@ -91,7 +96,8 @@ async def test_queued_publishes_share_one_statement_with_their_own_positions(
     jobs = [("orders" if i % 2 else "other", i % 4 + 1) for i in range(10)]
     with statements_sent(db, "INSERT INTO events") as inserts:
         results = await queued(db, settings, jobs, Delivery())
-    assert len(inserts) == 2  # the first publish's, then one for the ten queued behind it
+    # The first publishes' (one each), then one for the ten queued behind them.
+    assert len(inserts) == group_commit.MAX_IN_FLIGHT + 1
     seqs: list[int] = []
     for result, (channel, n) in zip(results, jobs, strict=True):
         assert not isinstance(result, BaseException)
@@ -121,7 +127,8 @@ async def test_a_member_the_database_refuses_fails_alone(db: Database, settings:
         check_own_rows(result, "orders", jobs[index][1])
     async with db.read() as conn:
         channels = (await conn.execute(text("SELECT channel_id FROM events"))).scalars().all()
-    assert sorted(channels) == ["orders"] * (1 + 1 + 2 + 3)  # nothing stored for "gone"
+    stored_orders = 1 + group_commit.MAX_IN_FLIGHT + 2 + 3  # nothing stored for "gone"
+    assert sorted(channels) == ["orders"] * stored_orders
 
 
 class Outbox:
@@ -145,13 +152,14 @@ async def test_each_queued_publish_writes_its_own_outbox_row(
     jobs = [("orders", n) for n in (3, 1, 2)]
     with statements_sent(db, "INSERT INTO events") as inserts:
         results = await queued(db, settings, jobs, Delivery((Outbox(),)))
-    assert len(inserts) == 2
+    assert len(inserts) == group_commit.MAX_IN_FLIGHT + 1
     async with db.read() as conn:
         boxes = [
             orjson.loads(r[0])
             for r in await conn.execute(text("SELECT entries FROM webhook_outbox ORDER BY id"))
         ]
-    assert len(boxes) == 1 + len(jobs)  # in position order, which need not be start order
+    # In position order, which need not be start order.
+    assert len(boxes) == group_commit.MAX_IN_FLIGHT + len(jobs)
     assert all(box["hooks"] == [["hook", None]] for box in boxes)
     own = sorted([[r["id"], r["seq"]] for r in result] for result in results)  # type: ignore[union-attr]
-    assert sorted(box["events"] for box in boxes[1:]) == own
+    assert sorted(box["events"] for box in boxes[group_commit.MAX_IN_FLIGHT :]) == own
