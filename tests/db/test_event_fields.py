@@ -74,6 +74,12 @@ def test_the_strawberry_event_renders_each_field_from_its_column() -> None:
     assert set(RELATION_COLUMNS) <= set(graphql)
 
 
+def test_event_from_row_reads_every_field() -> None:
+    row = {field.column: f"value of {field.column}" for field in EVENT_FIELDS}
+    event = Event.from_row({**row, POSITION: 1})
+    assert {column: getattr(event, column) for column in row} == row
+
+
 def test_the_fast_paths_serve_every_field_as_its_kind() -> None:
     kinds = {"text": "plain", "json": "plain", "datetime": "datetime"}
     assert SCALARS["Event"] == {f.name: (f.column, kinds[f.kind]) for f in EVENT_FIELDS}
