@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from db.event_fields import camel_name
 from db.types import format_datetime
 
 WORKSPACE_FIELDS = ("id", "name", "created_at")
@@ -23,11 +24,6 @@ TOKEN_FIELDS = (
     "revoked_at",
     "created_at",
 )
-
-
-def camel_name(column: str) -> str:
-    head, *rest = column.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def camel_record(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.events.archive import EVENT_FIELDS, event_json
 from app.events.read import EventRow
+from db.event_fields import JSON_COLUMNS
 from db.types import format_datetime
 
 
@@ -34,7 +35,7 @@ def event_camel(row: EventRow) -> dict[str, Any]:
 def event_camel_raw(row: EventRow) -> dict[str, Any]:
     """``event_camel`` of a row read with ``raw_json``: data/meta are embedded as stored."""
     shaped = event_json(row)
-    for name in ("data", "meta"):
+    for name in JSON_COLUMNS:
         if shaped[name] is not None:
             shaped[name] = orjson.Fragment(shaped[name])
     return shaped

@@ -14,6 +14,7 @@ from app.events.manifest import Manifest, is_manifest, parse_manifest, restore_m
 from app.events.read import EventRow
 from app.json_input import check_value, loads
 from app.text import check_text
+from db import event_fields
 from db.database import Database
 from db.query.ast import TRUE, Filter
 from db.query.scope import ReadScope
@@ -23,22 +24,12 @@ from db.types import format_datetime, parse_instant
 EXPORT_BATCH = 500
 
 # camelCase wire name -> column, in the order every Event JSON object is written.
-EVENT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("channelId", "channel_id"),
-    ("workspaceId", "workspace_id"),
-    ("subjectId", "subject_id"),
-    ("userId", "user_id"),
-    ("parentId", "parent_id"),
-    ("publisherId", "publisher_id"),
-    ("publisherName", "publisher_name"),
-    ("data", "data"),
-    ("meta", "meta"),
-    ("createdAt", "created_at"),
+EVENT_FIELDS = tuple((field.name, field.column) for field in event_fields.EVENT_FIELDS)
+_REQUIRED = tuple(field.name for field in event_fields.EVENT_FIELDS if not field.nullable)
+_OPTIONAL_TEXT = tuple(
+    field.name for field in event_fields.EVENT_FIELDS if field.nullable and field.kind == "text"
 )
-_REQUIRED = ("id", "channelId", "workspaceId", "createdAt")
-_OPTIONAL_TEXT = ("type", "subjectId", "userId", "parentId", "publisherId", "publisherName")
+_JSON = tuple(field.name for field in event_fields.EVENT_FIELDS if field.kind == "json")
 
 
 def event_json(row: EventRow) -> dict[str, Any]:
@@ -106,7 +97,7 @@ def parse_line(line: bytes | str, *, number: int) -> dict[str, Any]:
             raise BadInput(f"{name} must be a string or null", path=path)
     for name in (*_REQUIRED, *_OPTIONAL_TEXT):
         check_text(obj.get(name), path=f"{path}.{name}")
-    for name in ("data", "meta"):
+    for name in _JSON:
         check_value(obj.get(name), path=f"{path}.{name}")
     try:
         created = parse_instant(obj["createdAt"])

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.errors import BadInput
-from app.records import CHANNEL_FIELDS, WORKSPACE_FIELDS, camel_name, camel_record
+from app.records import CHANNEL_FIELDS, WORKSPACE_FIELDS, camel_record
 from db.database import Database, WriteConn
+from db.event_fields import camel_name
 from db.repositories import archive as archive_repo
 
 MANIFEST_KEY = "eventgraphManifest"

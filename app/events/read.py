@@ -95,9 +95,9 @@ Relation = repo.Relation
 Related = repo.Related
 related_columns = repo.related_columns
 NodeShape = repo.NodeShape
-JsonField = repo.JsonField
-JsonKind = repo.JsonKind
-JsonRelation = repo.JsonRelation
+NodeField = repo.NodeField
+NodeRelation = repo.NodeRelation
+RenderKind = repo.RenderKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
 
+from db import event_fields
+
 Entity = Literal["event", "channel", "workspace"]
 
 # Operators on a scalar column. ``isNull`` takes a bool; ``in``/``notIn`` a tuple.
@@ -36,21 +38,11 @@ JsonPathOp = Literal["eq", "neq", "in", "lt", "lte", "gt", "gte", "exists"]
 Quantifier = Literal["some", "every", "none"]
 
 # Columns each entity can be filtered on, and which of them can be NULL.
-EVENT_FIELDS = (
-    "id",
-    "type",
-    "channel_id",
-    "workspace_id",
-    "subject_id",
-    "user_id",
-    "parent_id",
-    "publisher_id",
-    "created_at",
-)
+EVENT_FIELDS = event_fields.FILTERABLE
 CHANNEL_FIELDS = ("id", "name", "workspace_id", "private", "created_at")
 WORKSPACE_FIELDS = ("id", "name", "created_at")
 NOT_NULL_FIELDS: dict[Entity, frozenset[str]] = {
-    "event": frozenset({"id", "channel_id", "workspace_id", "created_at"}),
+    "event": frozenset(c for c in EVENT_FIELDS if not event_fields.BY_COLUMN[c].nullable),
     "channel": frozenset(CHANNEL_FIELDS),
     "workspace": frozenset(WORKSPACE_FIELDS),
 }

@@ -32,6 +32,7 @@ from sqlalchemy import (
     true,
 )
 
+from db.event_fields import JSON_COLUMNS, RELATION_COLUMNS, Relation
 from db.query.ast import Filter, OrderKey
 from db.query.filter_sql import compile_filter
 from db.query.keyset import Values, seek
@@ -42,14 +43,14 @@ from db.tables import channels_view, workspaces_view
 from db.tables import events_view as events_table
 
 GroupField = Literal["parent_id", "channel_id", "workspace_id"]
-Relation = Literal["parent", "channel", "workspace"]
-# A relation's target rows, the page column that points at them, and who may read them:
-# the same predicates as the batched lookups (``get_many``), so a joined target the
-# caller cannot read comes back as NULLs, exactly like a target the lookup leaves out.
-_TARGETS: dict[Relation, tuple[FromClause, str, Callable[..., ColumnElement[bool]]]] = {
-    "parent": (events_table, "parent_id", readable),
-    "channel": (channels_view, "channel_id", channel_readable),
-    "workspace": (workspaces_view, "workspace_id", workspace_readable),
+# A relation's target rows and who may read them: the same predicates as the batched
+# lookups (``get_many``), so a joined target the caller cannot read comes back as NULLs,
+# exactly like a target the lookup leaves out. The page column pointing at them is
+# ``RELATION_COLUMNS[relation]``.
+_TARGETS: dict[Relation, tuple[FromClause, Callable[..., ColumnElement[bool]]]] = {
+    "parent": (events_table, readable),
+    "channel": (channels_view, channel_readable),
+    "workspace": (workspaces_view, workspace_readable),
 }
 Related = tuple[tuple[Relation, tuple[str, ...]], ...]
 """To-one relations to join to a page, each with the target columns to read ("id" first)."""
@@ -62,7 +63,6 @@ def related_columns(wanted: dict[Relation, set[str]]) -> Related:
     )
 
 
-_JSON_COLUMNS = frozenset({"data", "meta"})
 _CACHE_SIZE = 1024
 
 
@@ -124,7 +124,7 @@ def columns(raw_json: bool) -> list[ColumnElement[Any]]:
     e = events_table
     if not raw_json:
         return list(e.c)
-    return [cast(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c for c in e.c]
+    return [cast(c, Text).label(c.name) if c.name in JSON_COLUMNS else c for c in e.c]
 
 
 def _selected(
@@ -159,9 +159,9 @@ def _joined(
     selected: list[ColumnElement[Any]] = []
     aliases: dict[Relation, FromClause] = {}
     for relation, names in related:
-        view, key, rule = _TARGETS[relation]
+        view, rule = _TARGETS[relation]
         target = aliases[relation] = view.alias(f"rel_{relation}")
-        on = and_(target.c.id == events_table.c[key], rule(scope, target))
+        on = and_(target.c.id == events_table.c[RELATION_COLUMNS[relation]], rule(scope, target))
         source = source.outerjoin(target, on)
         selected += [target.c[name].label(related_label(relation, name)) for name in names]
     return source, selected, aliases

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, union_all
 
 from db.database import ReadConn
+from db.event_fields import Relation as Relation
 from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope, readable
@@ -24,7 +25,6 @@ from db.repositories import event_counts
 from db.repositories.driver_fetch import fetch_rows
 from db.repositories.event_statements import GroupField as GroupField
 from db.repositories.event_statements import Related as Related
-from db.repositories.event_statements import Relation as Relation
 from db.repositories.event_statements import Window as Window
 from db.repositories.event_statements import (
     base,
@@ -35,10 +35,10 @@ from db.repositories.event_statements import (
 from db.repositories.event_statements import related_columns as related_columns
 from db.repositories.event_statements import scoped_filter as scoped_filter
 from db.repositories.node_json import NODE_LABEL
-from db.repositories.node_json import JsonField as JsonField
-from db.repositories.node_json import JsonKind as JsonKind
-from db.repositories.node_json import JsonRelation as JsonRelation
+from db.repositories.node_json import NodeField as NodeField
+from db.repositories.node_json import NodeRelation as NodeRelation
 from db.repositories.node_json import NodeShape as NodeShape
+from db.repositories.node_json import RenderKind as RenderKind
 from db.tables import events_view as events_table
 
 Row = dict[str, Any]

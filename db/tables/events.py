@@ -16,17 +16,13 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
+from db.event_fields import EVENT_FIELDS
 from db.types import CodePointText, JsonValue, UtcDateTime
 
-# Each gets a (column, id) index: the order of ``orderBy: [{column: asc|desc}]``.
-ORDERABLE_COLUMNS = (
-    "type",
-    "channel_id",
-    "workspace_id",
-    "subject_id",
-    "user_id",
-    "parent_id",
-    "publisher_id",
+# Each text field of the query language but ``id`` gets a (column, id) index: the order of
+# ``orderBy: [{column: asc|desc}]``.
+ORDERABLE_COLUMNS = tuple(
+    f.column for f in EVENT_FIELDS if f.filterable and f.kind == "text" and f.column != "id"
 )
 
 

@@ -15,10 +15,12 @@ from strawberry.types.arguments import StrawberryArgument, convert_arguments
 from app.auth.principal import Principal
 from app.events import read as event_read
 from app.events.cost import check_cost, top_level_cost
+from app.events.read import NodeField, NodeRelation
 from app.settings import Settings
 from db.database import Database, DatabaseUnavailable
+from db.event_fields import RELATION_COLUMNS
 from db.types import format_datetime
-from graphql_schema.fast_path.plan import Column, ConnectionPlan, NodePlan, Plan, RelationPlan
+from graphql_schema.fast_path.plan import ConnectionPlan, NodePlan, Plan
 from graphql_schema.inputs import arguments as args
 
 Row = Mapping[str, Any]
@@ -38,7 +40,7 @@ class RootUnavailable(Exception):
         self.error = error
 
 
-def render_column(row: Row, column: Column) -> Any:
+def render_column(row: Row, column: NodeField) -> Any:
     if column.kind == "plain":
         return row[column.key]
     if column.kind == "datetime":
@@ -46,25 +48,25 @@ def render_column(row: Row, column: Column) -> Any:
     return column.key  # __typename
 
 
-def render_columns(row: Row, columns: Sequence[Column]) -> dict[str, Any]:
+def render_columns(row: Row, columns: Sequence[NodeField]) -> dict[str, Any]:
     return {column.alias: render_column(row, column) for column in columns}
 
 
 def _render_node(row: Row, plan: NodePlan, related: dict[str, dict[str, Row]]) -> dict[str, Any]:
     return {
         field.alias: render_column(row, field)
-        if isinstance(field, Column)
+        if isinstance(field, NodeField)
         else _render_relation(row, field, related)
         for field in plan.fields
     }
 
 
 def _render_relation(
-    row: Row, field: RelationPlan, related: dict[str, dict[str, Row]]
+    row: Row, field: NodeRelation, related: dict[str, dict[str, Row]]
 ) -> dict[str, Any] | None:
-    key = row[f"{field.relation}_id"]
+    key = row[RELATION_COLUMNS[field.relation]]
     target = related[field.relation].get(key) if key is not None else None
-    return None if target is None else render_columns(target, field.columns)
+    return None if target is None else render_columns(target, field.fields)
 
 
 class ArgumentCache:

@@ -2,7 +2,9 @@
 
 A scalar field is rendered from the row column of its Python name only when Strawberry
 would resolve it the same way: a plain attribute (no resolver), no arguments, no
-permission, no field extension. The relations are the to-one resolvers the fast path
+permission, no field extension. On ``Event`` that column must be one of the event fields
+(``db/event_fields.py``) and be rendered as its kind says; ``tests/db/test_event_fields.py``
+holds the two lists equal. The relations are the to-one resolvers the fast path
 replaces with one scope-aware batched lookup by ``<name>_id`` (what their loaders do);
 they too are served only while they carry no permission or extension. Every other field
 — a new resolver, a permission added later, a field of another kind — is absent from
@@ -12,24 +14,20 @@ these tables, so a document selecting it falls back to Strawberry by constructio
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 
+from app.events.read import Relation, RenderKind
+from db.event_fields import BY_COLUMN, RELATION_COLUMNS, EventField
 from graphql_schema.cost import CostBudget
 from graphql_schema.hardening import DocumentLimits
 from graphql_schema.metrics import OperationMetrics
 from graphql_schema.operation_context import OperationContext
 from graphql_schema.schema import schema
 
-ColumnKind = Literal["plain", "datetime", "typename"]
-Relation = Literal["parent", "channel", "workspace"]
-
-# The relation resolvers of ``Event`` the executor knows how to replace.
-_RELATIONS: tuple[Relation, ...] = ("parent", "channel", "workspace")
 # Schema extensions whose effect the fast path reproduces (limits, metrics) or that have
 # none on a result (caches). Any other extension turns the fast path off.
 _REPRODUCED_EXTENSIONS = (
@@ -55,7 +53,7 @@ def _plain(field: StrawberryField) -> bool:
     return not (field.permission_classes or field.extensions or field.arguments)
 
 
-def _kind(type_name: str, field_name: str) -> ColumnKind | None:
+def _kind(type_name: str, field_name: str) -> RenderKind | None:
     graphql_type = schema._schema.get_type(type_name)
     assert isinstance(graphql_type, GraphQLObjectType)
     of_type = graphql_type.fields[field_name].type
@@ -66,9 +64,9 @@ def _kind(type_name: str, field_name: str) -> ColumnKind | None:
     return "datetime" if of_type.name == "DateTime" else "plain"
 
 
-def _scalars(type_name: str) -> dict[str, tuple[str, ColumnKind]]:
+def _scalars(type_name: str) -> dict[str, tuple[str, RenderKind]]:
     """GraphQL field → (row key, how to render) for the attribute-resolved scalars."""
-    table: dict[str, tuple[str, ColumnKind]] = {}
+    table: dict[str, tuple[str, RenderKind]] = {}
     for name, field in _strawberry_fields(type_name).items():
         kind = _kind(type_name, name)
         # A field with a default is set by the general path (``Event.replayed`` by a
@@ -79,13 +77,27 @@ def _scalars(type_name: str) -> dict[str, tuple[str, ColumnKind]]:
     return table
 
 
+def render_kind(field: EventField) -> RenderKind:
+    return "datetime" if field.kind == "datetime" else "plain"
+
+
+def _event_scalars() -> dict[str, tuple[str, RenderKind]]:
+    """``Event``'s served scalars: its event fields, rendered as the field's kind says. A
+    field the list does not know, or whose GraphQL type disagrees with it, falls back."""
+    return {
+        name: (key, kind)
+        for name, (key, kind) in _scalars("Event").items()
+        if key in BY_COLUMN and render_kind(BY_COLUMN[key]) == kind
+    }
+
+
 def _relations() -> dict[str, tuple[Relation, str]]:
     """Event field → (relation, target type) for the unguarded to-one relations."""
     event = schema._schema.get_type("Event")
     assert isinstance(event, GraphQLObjectType)
     fields = _strawberry_fields("Event")
     table: dict[str, tuple[Relation, str]] = {}
-    for relation in _RELATIONS:
+    for relation in RELATION_COLUMNS:
         if _plain(fields[relation]):
             target = event.fields[relation].type
             assert isinstance(target, GraphQLObjectType)
@@ -109,7 +121,7 @@ def _extension_type(extension: object) -> object:
     return type(extension() if callable(extension) else extension)
 
 
-SCALARS = {name: _scalars(name) for name in ("Event", "Channel", "Workspace")}
+SCALARS = {"Event": _event_scalars(), **{name: _scalars(name) for name in ("Channel", "Workspace")}}
 RELATIONS = _relations()
 GUARDED = _guarded(("Query", "EventConnection", "EventEdge", "PageInfo"))
 ENABLED = all(

@@ -24,21 +24,14 @@ from graphql import (
 )
 
 from app.events.read import (
-    JsonField,
-    JsonKind,
-    JsonRelation,
+    NodeField,
+    NodeRelation,
     NodeShape,
     Related,
+    Relation,
     related_columns,
 )
-from graphql_schema.fast_path.fields import (
-    ENABLED,
-    GUARDED,
-    RELATIONS,
-    SCALARS,
-    ColumnKind,
-    Relation,
-)
+from graphql_schema.fast_path.fields import ENABLED, GUARDED, RELATIONS, SCALARS
 
 ConnectionPart = Literal["nodes", "edges", "pageInfo", "totalCount", "__typename"]
 
@@ -51,24 +44,10 @@ PAGE_INFO = {
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
-    alias: str
-    key: str
-    kind: ColumnKind
-
-
-@dataclass(frozen=True, slots=True)
-class RelationPlan:
-    alias: str
-    relation: Relation
-    columns: tuple[Column, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class NodePlan:
-    """Output keys in selection order: a ``Column`` or a ``RelationPlan`` each."""
+    """Output keys in selection order, each once (the shape the database may build too)."""
 
-    fields: tuple[Column | RelationPlan, ...]
+    fields: NodeShape
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,35 +105,46 @@ def _alias(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-def _column(node: FieldNode, type_name: str) -> Column:
+def _column(node: FieldNode, type_name: str) -> NodeField:
     name = node.name.value
     if name == "__typename":
-        return Column(_alias(node), type_name, "typename")
+        return NodeField(_alias(node), type_name, "typename")
     if name in SCALARS[type_name] and not node.arguments:
         key, kind = SCALARS[type_name][name]
-        return Column(_alias(node), key, kind)
+        return NodeField(_alias(node), key, kind)
     raise NotPlanned
 
 
-def scalar_columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[Column, ...]:
+def scalar_columns(selection_set: SelectionSetNode | None, type_name: str) -> tuple[NodeField, ...]:
     return tuple(_column(node, type_name) for node in field_nodes(selection_set, type_name))
 
 
+_Item = TypeVar("_Item", NodeField, NodeField | NodeRelation)
+
+
+def _unique(items: list[_Item]) -> tuple[_Item, ...]:
+    """One item per key, in first-seen order: a field selected twice is one key of the
+    answer (validation and ``_node`` leave only identical repeats)."""
+    seen: dict[str, _Item] = {}
+    for item in items:
+        seen.setdefault(item.alias, item)
+    return tuple(seen.values())
+
+
 def _node(selection_set: SelectionSetNode | None) -> NodePlan:
-    fields: list[Column | RelationPlan] = []
+    fields: list[NodeField | NodeRelation] = []
     for node in field_nodes(selection_set, "Event"):
         name = node.name.value
         if name in RELATIONS and not node.arguments:
             relation, type_name = RELATIONS[name]
-            fields.append(
-                RelationPlan(_alias(node), relation, scalar_columns(node.selection_set, type_name))
-            )
+            columns = list(scalar_columns(node.selection_set, type_name))
+            fields.append(NodeRelation(_alias(node), relation, _unique(columns)))
         else:
             fields.append(_column(node, "Event"))
-    relations = [field for field in fields if isinstance(field, RelationPlan)]
+    relations = [field for field in fields if isinstance(field, NodeRelation)]
     if len({field.alias for field in relations}) != len(set(relations)):
         raise NotPlanned  # one relation selected twice with other fields: GraphQL merges them
-    return NodePlan(tuple(fields))
+    return NodePlan(_unique(fields))
 
 
 def _part(node: FieldNode) -> Part:
@@ -196,47 +186,16 @@ def _relations(parts: tuple[Part, ...]) -> Related:
     wanted: dict[Relation, set[str]] = {}
     for part in parts:
         for field in part.node.fields if part.node is not None else ():
-            if isinstance(field, RelationPlan):
-                keys = {c.key for c in field.columns if c.kind != "typename"}
+            if isinstance(field, NodeRelation):
+                keys = {c.key for c in field.fields if c.kind != "typename"}
                 wanted.setdefault(field.relation, set()).update(keys)
     return related_columns(wanted)
-
-
-_Item = TypeVar("_Item", JsonField, JsonField | JsonRelation)
-_JSON_KINDS: dict[ColumnKind, JsonKind] = {
-    "plain": "column",
-    "datetime": "datetime",
-    "typename": "text",
-}
-
-
-def _json_field(column: Column) -> JsonField:
-    return JsonField(column.alias, _JSON_KINDS[column.kind], column.key)
-
-
-def _unique(items: list[_Item]) -> tuple[_Item, ...]:
-    """One item per key, in first-seen order: a field selected twice is one key of the
-    answer (validation and ``_node`` leave only identical repeats)."""
-    seen: dict[str, _Item] = {}
-    for item in items:
-        seen.setdefault(item.alias, item)
-    return tuple(seen.values())
 
 
 def _node_shape(parts: tuple[Part, ...]) -> NodeShape | None:
     """The node's JSON shape for the database to build, when the parts select one node."""
     nodes = {part.node for part in parts if part.node is not None}
-    if len(nodes) != 1:
-        return None
-    [node] = nodes
-    items: list[JsonField | JsonRelation] = []
-    for field in node.fields:
-        if isinstance(field, Column):
-            items.append(_json_field(field))
-        else:
-            fields = _unique([_json_field(column) for column in field.columns])
-            items.append(JsonRelation(field.alias, field.relation, fields))
-    return _unique(items)
+    return next(iter(nodes)).fields if len(nodes) == 1 else None
 
 
 def operation_of(

@@ -33,13 +33,13 @@ from strawberry.types.arguments import convert_arguments
 from app.auth.principal import Principal
 from app.errors import RETRY_AFTER_SECONDS, EventgraphError
 from app.events.publish import publish_events
+from app.events.read import NodeField
 from app.state import AppState
 from db.database import DatabaseUnavailable
 from graphql_schema.errors import format_error
 from graphql_schema.fast_path.execute import NotServed, render_columns
 from graphql_schema.fast_path.fields import ENABLED
 from graphql_schema.fast_path.plan import (
-    Column,
     NotPlanned,
     field_nodes,
     operation_of,
@@ -72,7 +72,7 @@ class PublishPlan:
     alias: str
     field_node: FieldNode
     field_def: GraphQLField
-    columns: tuple[Column, ...]
+    columns: tuple[NodeField, ...]
 
 
 def compile_publish_plan(

@@ -6,6 +6,7 @@ from typing import Literal
 
 import strawberry
 
+from db.event_fields import FILTERABLE_FIELDS, JSON_COLUMNS
 from db.query.ast import Filter, Related
 from graphql_schema.inputs.channel_filter import ChannelFilter
 from graphql_schema.inputs.json_filter import JSONFilter
@@ -118,25 +119,15 @@ class EventFilter:
         parts = logical_parts(self, path, depth, budget, EventFilter.convert)
         parts.extend(
             column_parts(
-                (
-                    (self.id, "id", "id"),
-                    (self.type, "type", "type"),
-                    (self.channel_id, "channel_id", "channelId"),
-                    (self.workspace_id, "workspace_id", "workspaceId"),
-                    (self.subject_id, "subject_id", "subjectId"),
-                    (self.user_id, "user_id", "userId"),
-                    (self.parent_id, "parent_id", "parentId"),
-                    (self.publisher_id, "publisher_id", "publisherId"),
-                    (self.created_at, "created_at", "createdAt"),
-                ),
+                tuple((getattr(self, f.column), f.column, f.name) for f in FILTERABLE_FIELDS),
                 path,
                 budget,
             )
         )
-        for doc, name in ((self.data, "data"), (self.meta, "meta")):
-            if doc is not None:
+        for name in JSON_COLUMNS:
+            if (doc := getattr(self, name)) is not None:
                 sub = f"{path}.{name}"
-                parts.extend(present(doc, sub).to_query(name, sub, budget))  # type: ignore[arg-type]
+                parts.extend(present(doc, sub).to_query(name, sub, budget))
         if self.parent is not None:
             sub = f"{path}.parent"
             parent = present(self.parent, sub).convert(sub, depth + 1, budget)

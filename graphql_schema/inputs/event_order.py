@@ -7,6 +7,7 @@ from enum import Enum
 import strawberry
 
 from app.errors import BadInput
+from db.event_fields import BY_COLUMN, FILTERABLE
 from db.query.ast import OrderKey
 
 MAX_ORDER_KEYS = 10
@@ -23,19 +24,6 @@ class SortDirection(Enum):
 
 
 _KEY = "Sort by this field."
-
-# (python attribute, GraphQL name, column)
-_FIELDS = (
-    ("id", "id", "id"),
-    ("type", "type", "type"),
-    ("created_at", "createdAt", "created_at"),
-    ("channel_id", "channelId", "channel_id"),
-    ("workspace_id", "workspaceId", "workspace_id"),
-    ("subject_id", "subjectId", "subject_id"),
-    ("user_id", "userId", "user_id"),
-    ("parent_id", "parentId", "parent_id"),
-    ("publisher_id", "publisherId", "publisher_id"),
-)
 
 
 @strawberry.input(
@@ -63,8 +51,8 @@ class EventOrderBy:
         """The one ``OrderKey`` this element names; a client error unless exactly one."""
         given = [
             (column, direction)
-            for attr, _, column in _FIELDS
-            if isinstance(direction := getattr(self, attr), SortDirection)
+            for column in FILTERABLE
+            if isinstance(direction := getattr(self, column), SortDirection)
         ]
         if len(given) != 1:
             raise BadInput(f"{path}: name exactly one field to sort by", path=path)
@@ -83,7 +71,7 @@ def order_to_query(items: list[EventOrderBy] | None, path: str = "orderBy") -> t
     for i, item in enumerate(items):
         key = item.to_query(f"{path}[{i}]")
         if key.field in seen:
-            name = next(graphql for _, graphql, column in _FIELDS if column == key.field)
+            name = BY_COLUMN[key.field].name
             raise BadInput(f"{path}[{i}]: {name} is sorted on twice", path=f"{path}[{i}]")
         seen.add(key.field)
         keys.append(key)

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import orjson
 from graphql import FieldNode
 
-from app.events.read import EventRow
+from app.events.read import EventRow, NodeField
 from graphql_schema.fast_path.execute import render_column
 from graphql_schema.fast_path.fields import FLAGS, SCALARS
-from graphql_schema.fast_path.plan import Column
 from graphql_schema.subscription.frames import Rendered
 
 MAX_ENTRIES = 1024
@@ -37,20 +36,20 @@ class Flag:
 @dataclass(frozen=True, slots=True)
 class SelectionPlan:
     root_alias: str
-    fields: tuple[Column | Flag, ...]
+    fields: tuple[NodeField | Flag, ...]
     key: str  # the plan as text: a cheap, stable cache key
 
 
-def _field(node: FieldNode) -> Column | Flag | None:
+def _field(node: FieldNode) -> NodeField | Flag | None:
     name = node.name.value
     alias = node.alias.value if node.alias else name
     if node.directives or node.arguments or node.selection_set is not None:
         return None
     if name == "__typename":
-        return Column(alias, "Event", "typename")
+        return NodeField(alias, "Event", "typename")
     if name in SCALARS["Event"]:
         key, kind = SCALARS["Event"][name]
-        return Column(alias, key, kind)
+        return NodeField(alias, key, kind)
     if FLAGS.get(name) == "replayed":  # the one flag the stream sets
         return Flag(alias)
     return None
@@ -63,7 +62,7 @@ def compile_selection(field_nodes: list[FieldNode]) -> SelectionPlan | None:
     root = field_nodes[0]
     if root.directives or root.selection_set is None:
         return None
-    fields: list[Column | Flag] = []
+    fields: list[NodeField | Flag] = []
     for selection in root.selection_set.selections:
         if not isinstance(selection, FieldNode):
             return None  # fragments
