@@ -102,7 +102,7 @@ class Dispatcher:
         loop_time = asyncio.get_running_loop().time()
         if self._expand:
             self._expand = False
-            await expand_outbox(self._db)
+            await expand_outbox(self._db, window=self._settings.webhook_window)
             self._held = True
         now = datetime.now(UTC)
         stats = loop_time - self._stats_at >= STATS_EVERY_SECONDS
@@ -124,7 +124,7 @@ class Dispatcher:
             # After the claims (not before a new delivery's first attempt), and not after
             # every finished delivery: a window frees a little at a time.
             self._released_at = loop_time
-            self._held = await release_ranges(self._db)
+            self._held = await release_ranges(self._db, window=self._settings.webhook_window)
 
     async def _claim_and_send(self, due: list[str], now: datetime) -> None:
         for webhook_id in due:
