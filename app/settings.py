@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         description="Pending delivery rows per webhook; past it, what is queued waits as"
         " ranges, released in order as the window frees",
     )
+    webhook_busy_rate: float = Field(
+        100.0,
+        ge=0,
+        description="Deliveries per second a process starts while it is busy publishing"
+        " (0: no limit); full speed again once publishing pauses",
+    )
     webhook_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between outbox polls when not woken by a publish"
     )

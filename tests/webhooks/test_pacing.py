@@ -1,0 +1,67 @@
+"""While its process is busy publishing, the dispatcher runs a round at most every
+``ROUND_SECONDS`` and starts deliveries at ``EVENTGRAPH_WEBHOOK_BUSY_RATE`` per second (a
+floor: some go out meanwhile), then sends the backlog at full speed once publishing
+pauses."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from app.settings import Settings
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.pacing import ROUND_SECONDS
+from tests.fixtures.app import ADMIN_SECRET, Api
+from tests.webhooks.conftest import create_webhook, publish, setup_world
+from tests.webhooks.receiver import Receiver
+
+RATE = 2.0
+PUBLISHING_SECONDS = 2.0
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
+        webhook_allow_private=True,
+        webhook_poll_interval=0.05,
+        webhook_busy_rate=RATE,
+    )
+
+
+async def test_publishing_paces_deliveries_and_the_backlog_follows(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rounds: list[float] = []  # when each dispatcher round began
+    tick = Dispatcher._tick
+
+    async def counted(self: Dispatcher) -> None:
+        rounds.append(time.monotonic())
+        await tick(self)
+
+    monkeypatch.setattr(Dispatcher, "_tick", counted)
+    await setup_world(api)
+    await create_webhook(api, receiver)
+    published: list[str] = []
+    started, publishes = time.monotonic(), 0
+    while time.monotonic() - started < PUBLISHING_SECONDS:
+        published += await publish(api, "market", *({"data": n} for n in range(3)))
+        publishes += 1
+    elapsed = time.monotonic() - started
+    during = len(receiver.received)
+    # Each round uses up its tokens, so a pause follows; without it a publish right after
+    # a round would run the next one at once.
+    busy = [t for t in rounds if t > started + 0.05]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(busy)]
+    assert len(gaps) >= 2, gaps
+    assert min(gaps) >= 0.9 * ROUND_SECONDS, (gaps, publishes)
+    # Unpaced, the dispatcher keeps up with the publishes (hundreds of deliveries here);
+    # paced, it starts at most RATE a second (plus a burst and a little slack).
+    assert len(published) > 3 * (RATE * elapsed + 3), "too few publishes to tell"
+    assert 1 <= during <= RATE * elapsed + 3, (during, len(published), elapsed)
+    got = await receiver.wait_for(len(published), seconds=60)
+    assert sorted(r.json["data"]["id"] for r in got) == sorted(published)
+    assert len({r.id for r in got}) == len(published)
