@@ -13,8 +13,8 @@ import pytest
 from app.settings import Settings
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.pacing import ROUND_SECONDS
-from tests.fixtures.app import ADMIN_SECRET, Api
-from tests.webhooks.conftest import create_webhook, publish, setup_world
+from tests.fixtures.app import Api
+from tests.webhooks.conftest import create_webhook, publish, setup_world, webhook_settings
 from tests.webhooks.receiver import Receiver
 
 RATE = 2.0
@@ -23,13 +23,7 @@ PUBLISHING_SECONDS = 2.0
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
-        webhook_allow_private=True,
-        webhook_poll_interval=0.05,
-        webhook_busy_rate=RATE,
-    )
+    return webhook_settings(database_url, webhook_poll_interval=0.05, webhook_busy_rate=RATE)
 
 
 async def test_publishing_paces_deliveries_and_the_backlog_follows(

@@ -23,8 +23,8 @@ from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from db.tables import deliveries_table
 from db.types import to_millis
-from tests.fixtures.app import ADMIN_SECRET, Api
-from tests.webhooks.conftest import create_webhook, publish, setup_world
+from tests.fixtures.app import Api
+from tests.webhooks.conftest import create_webhook, publish, setup_world, webhook_settings
 from tests.webhooks.receiver import Receiver, Reply
 from tests.webhooks.test_retries import settled
 
@@ -64,13 +64,8 @@ async def _rows(db: Database) -> dict[str, str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """The dispatcher's: a window of 2, one request at a time (queue order)."""
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
-        webhook_allow_private=True,
-        webhook_poll_interval=0.05,
-        webhook_window=2,
-        webhook_concurrency=1,
+    return webhook_settings(
+        database_url, webhook_poll_interval=0.05, webhook_window=2, webhook_concurrency=1
     )
 
 
