@@ -13,6 +13,7 @@ rate (``app.webhooks.pacing``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -67,6 +68,7 @@ class Dispatcher:
         self._stats_at = 0.0
         self._pruned_at: float | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()  # ends a pause at once
         self._sending: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
@@ -82,6 +84,7 @@ class Dispatcher:
         """Finish the current round and any database write, abandon requests in flight
         (their deliveries are sent again once the lease expires)."""
         self._stopping = True
+        self._stopped.set()
         self._wakeup.set()
         if self._loop is not None:
             await self._loop
@@ -103,7 +106,9 @@ class Dispatcher:
             if self._paced and not self._stopping:
                 # Out of tokens while busy: the wake-ups of the pause are taken together.
                 pause = max(began + ROUND_SECONDS - loop.time(), self._pacer.next_token_in())
-                await asyncio.sleep(pause)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(pause):
+                        await self._stopped.wait()
                 self._wakeup.clear()
                 continue
             try:

@@ -5,17 +5,22 @@ pauses."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from app.settings import Settings
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.pacing import ROUND_SECONDS
+from db.database import Database
+from db.types import to_millis
 from tests.fixtures.app import Api
 from tests.webhooks.conftest import create_webhook, publish, setup_world, webhook_settings
 from tests.webhooks.receiver import Receiver
+from tests.webhooks.test_window import _world
 
 RATE = 2.0
 PUBLISHING_SECONDS = 2.0
@@ -59,3 +64,20 @@ async def test_publishing_paces_deliveries_and_the_backlog_follows(
     got = await receiver.wait_for(len(published), seconds=60)
     assert sorted(r.json["data"]["id"] for r in got) == sorted(published)
     assert len({r.id for r in got}) == len(published)
+
+
+async def test_stopping_ends_a_pause_at_once(database_url: str) -> None:
+    """At a busy rate of one start per 100 s, the round after the first start pauses for
+    100 s; a shutdown does not wait for it."""
+    db = Database(database_url)
+    dispatcher = Dispatcher(db=db, settings=webhook_settings(database_url, webhook_busy_rate=0.01))
+    try:
+        await _world(db, to_millis(datetime.now(UTC)))  # deliveries to a closed loopback port
+        dispatcher.start()
+        dispatcher.wake()  # as a publish does: busy
+        await asyncio.sleep(1.0)
+        began = time.monotonic()
+        await dispatcher.stop()
+        assert time.monotonic() - began < 5
+    finally:
+        await db.dispose()
