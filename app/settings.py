@@ -118,6 +118,19 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         4, ge=1, le=100, description="Concurrent deliveries per webhook, over all processes"
     )
+    webhook_window: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Pending delivery rows per webhook; past it, what is queued waits as"
+        " ranges, released in order as the window frees",
+    )
+    webhook_busy_rate: float = Field(
+        100.0,
+        ge=0,
+        description="Deliveries per second a process starts while it is busy publishing"
+        " (0: no limit); full speed again once publishing pauses",
+    )
     webhook_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between outbox polls when not woken by a publish"
     )

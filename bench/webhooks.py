@@ -107,7 +107,7 @@ async def deliveries_per_second(
     for _ in range(events // 100):
         await publish(state, 100)
     # Expanded while paused (as skipped ranges) before they are enabled and retried in bulk.
-    await expand_outbox(state.db)
+    await expand_outbox(state.db, window=state.settings.webhook_window)
     await receiver.reset()
     started = time.perf_counter()
     for webhook_id in ids:

@@ -6,11 +6,14 @@ those deliveries again (same ``webhook-id``). At most ``webhook_concurrency`` de
 per webhook are leased at a time over all processes (the claim counts live leases under
 the webhook's row lock), claimed oldest first. The body is built from the event row when
 the delivery is claimed; a delivery whose event was deleted fails without a request.
+While the process is busy publishing, rounds are spaced and deliveries start at a bounded
+rate (``app.webhooks.pacing``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -26,6 +29,7 @@ from app.webhooks.deliveries import prune_log
 from app.webhooks.expansion import expand_outbox, release_ranges
 from app.webhooks.outbox import payload
 from app.webhooks.outcomes import DELETED_OUTCOME, Finished, Recorder
+from app.webhooks.pacing import ROUND_SECONDS, Pacer
 from app.webhooks.signing import signed_headers
 from db.database import Database, DatabaseUnavailable, ReadConn, WriteConn
 from db.repositories import webhook_outbox as outbox_repo
@@ -51,6 +55,9 @@ class Dispatcher:
         self._expand = True  # the outbox may have rows (set by ``wake`` and by each poll)
         self._held = True  # pending ranges may wait for room (set by each expansion)
         self._released_at = 0.0
+        self._pacer = Pacer(rate=settings.webhook_busy_rate)
+        self._paced = False  # the last round used up its tokens (busy): pause, then go on
+        self._turn = 0  # which due webhook claims first (rotates: the pace is shared)
         self._tasks: set[asyncio.Task[None]] = set()
         # This process's own requests per webhook: a webhook it alone keeps at the cap is
         # skipped without asking the database (which counts every process's leases).
@@ -61,10 +68,12 @@ class Dispatcher:
         self._stats_at = 0.0
         self._pruned_at: float | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()  # ends a pause at once
         self._sending: set[asyncio.Task[Any]] = set()
 
     def wake(self) -> None:
         """After a commit that queued outbox rows: expand them and dispatch now."""
+        self._pacer.published(asyncio.get_running_loop().time())
         self._expand = True
         self._wakeup.set()
 
@@ -75,7 +84,8 @@ class Dispatcher:
         """Finish the current round and any database write, abandon requests in flight
         (their deliveries are sent again once the lease expires)."""
         self._stopping = True
-        self.wake()
+        self._stopped.set()
+        self._wakeup.set()
         if self._loop is not None:
             await self._loop
         for task in self._sending:
@@ -84,13 +94,23 @@ class Dispatcher:
         await self._client.aclose()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
+            began = loop.time()
             try:
                 await self._tick()
             except DatabaseUnavailable:
                 pass  # busy or unreachable: logged, at a bounded rate, where it was mapped
             except Exception:
                 logger.exception("webhooks: dispatch round failed")
+            if self._paced and not self._stopping:
+                # Out of tokens while busy: the wake-ups of the pause are taken together.
+                pause = max(began + ROUND_SECONDS - loop.time(), self._pacer.next_token_in())
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(pause):
+                        await self._stopped.wait()
+                self._wakeup.clear()
+                continue
             try:
                 async with asyncio.timeout(self._settings.webhook_poll_interval):
                     await self._wakeup.wait()
@@ -102,7 +122,7 @@ class Dispatcher:
         loop_time = asyncio.get_running_loop().time()
         if self._expand:
             self._expand = False
-            await expand_outbox(self._db)
+            await expand_outbox(self._db, window=self._settings.webhook_window)
             self._held = True
         now = datetime.now(UTC)
         stats = loop_time - self._stats_at >= STATS_EVERY_SECONDS
@@ -112,42 +132,61 @@ class Dispatcher:
                 metrics.set_queue_stats(await repo.queue_stats(conn), now=now)
             return await repo.due_webhook_ids(conn, now=now)
 
-        # On every wake-up (each publish): no checkout ping, a retry instead.
-        due = await self._db.run_read(look)
-        if stats:
-            self._stats_at = loop_time
+        allowance = self._pacer.allowance(loop_time)
+        self._paced = allowance == 0
+        if not self._paced or stats:
+            # On every wake-up (each publish): no checkout ping, a retry instead.
+            due = await self._db.run_read(look)
+            if stats:
+                self._stats_at = loop_time
+            if not self._paced:
+                await self._claim_and_send(self._rotated(due), now, allowance)
         if self._pruned_at is None or loop_time - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = loop_time
             await prune_log(db=self._db, settings=self._settings)
-        await self._claim_and_send(due, now)
         if self._held and loop_time - self._released_at >= RELEASE_EVERY_SECONDS:
             # After the claims (not before a new delivery's first attempt), and not after
             # every finished delivery: a window frees a little at a time.
             self._released_at = loop_time
-            self._held = await release_ranges(self._db)
+            window = self._settings.webhook_window
+            self._held = await release_ranges(self._db, window=window)
 
-    async def _claim_and_send(self, due: list[str], now: datetime) -> None:
+    def _rotated(self, due: list[str]) -> list[str]:
+        self._turn += 1
+        start = self._turn % len(due) if due else 0
+        return due[start:] + due[:start]
+
+    async def _claim_and_send(self, due: list[str], now: datetime, allowance: int | None) -> None:
+        """Claim and send; ``allowance``: how many may start (``None``: no limit)."""
         for webhook_id in due:
-            if self._stopping:
-                return
+            if self._stopping or (allowance is not None and allowance <= 0):
+                break
             await asyncio.sleep(0)  # requests being handled go first between claims
             if self._inflight[webhook_id] >= self._settings.webhook_concurrency:
                 continue
-            claim = partial(self._claim, webhook_id=webhook_id, now=now)
+            claim = partial(self._claim, webhook_id=webhook_id, now=now, limit=allowance)
             webhook, claimed, events = await self._db.run_write(claim)
+            self._pacer.started(len(claimed))
+            if allowance is not None:
+                allowance -= len(claimed)
             for delivery in claimed:
                 assert webhook is not None
                 self._spawn(webhook, delivery, events.get(delivery["event_id"]))
+        self._paced = allowance is not None and allowance <= 0  # more may be due: pause
 
-    async def _claim(self, conn: WriteConn, *, webhook_id: str, now: datetime) -> Claimed:
-        """Lease what the webhook has room for (one transaction, run without a checkout
-        ping, on every wake-up), with the events of the claimed deliveries."""
+    async def _claim(
+        self, conn: WriteConn, *, webhook_id: str, now: datetime, limit: int | None
+    ) -> Claimed:
+        """Lease what the webhook has room for, at most ``limit`` (one transaction, run
+        without a checkout ping, on every wake-up), with the events of the claimed ones."""
         # Locked: pauses, deletes and other processes' claims of this webhook wait.
         webhook = await repo.lock_enabled_webhook(conn, webhook_id)
         if webhook is None:
             return None, [], {}
         leased = await repo.live_leases(conn, webhook_id=webhook_id, now=now)
         free = self._settings.webhook_concurrency - leased
+        if limit is not None:
+            free = min(free, limit)
         if free <= 0:
             return webhook, [], {}
         claimed = await repo.claim(

@@ -1,6 +1,7 @@
 """Expanding the outbox, paced: each queued outbox row becomes, per webhook it names,
 ``pending`` delivery rows (one per matched event, one statement per outbox row) while the
-webhook has room in its window of ``WINDOW`` pending delivery rows; otherwise one
+webhook has room in its window of ``window`` pending delivery rows
+(``EVENTGRAPH_WEBHOOK_WINDOW``); otherwise one
 ``pending`` range (``app.webhooks.ranges``), released into delivery rows as the window
 frees, oldest first. A paused webhook gets one ``skipped`` range, a deleted one nothing.
 So a slow receiver or a burst leaves one small row per (webhook, publish), not thousands.
@@ -14,6 +15,7 @@ the pass commits (a pause waits for it, then turns pending ranges into skipped o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -25,30 +27,29 @@ from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhook_ranges as ranges_repo
 
 EXPAND_BATCH = 20  # outbox rows (publishing transactions) per expanding transaction
-WINDOW = 1000  # pending delivery rows per webhook before new ones wait as ranges
 
 
-async def expand_outbox(db: Database) -> int:
+async def expand_outbox(db: Database, *, window: int) -> int:
     """Turn queued outbox rows into delivery and range rows, oldest first; returns how
     many outbox rows were expanded. Each batch is one transaction: a crash leaves the rows
     to expand again (and a connection found lost before the commit, unpinged, too)."""
     total = 0
     while True:
-        taken = await db.run_write(_expand_batch)
+        taken = await db.run_write(partial(_expand_batch, window=window))
         total += taken
         if taken < EXPAND_BATCH:
             return total
 
 
-async def _expand_batch(conn: WriteConn) -> int:
+async def _expand_batch(conn: WriteConn, *, window: int) -> int:
     """Expand up to ``EXPAND_BATCH`` outbox rows; returns how many."""
     taken = await outbox_repo.take_outbox(conn, limit=EXPAND_BATCH)
     decoded = [orjson.loads(entry["entries"]) for entry in taken]
     named = sorted({webhook_id for d in decoded for webhook_id, _ in d["hooks"]})
-    windows = await outbox_repo.webhook_windows(conn, named, window=WINDOW, lock=True)
+    windows = await outbox_repo.webhook_windows(conn, named, window=window, lock=True)
     enabled = {h: found.enabled for h, found in windows.items()}
     # Room for delivery rows; none while ranges wait (they go first).
-    room = {h: 0 if found.held else WINDOW - found.used for h, found in windows.items()}
+    room = {h: 0 if found.held else window - found.used for h, found in windows.items()}
     ranges: list[dict[str, Any]] = []
     for entry, content in zip(taken, decoded, strict=True):
         events: list[list[Any]] = content["events"]
@@ -60,7 +61,7 @@ async def _expand_batch(conn: WriteConn) -> int:
             chosen = events if indexes is None else [events[i] for i in indexes]
             if not enabled[webhook_id]:
                 ranges += new_ranges(webhook_id, "skipped", entry, chosen)
-            elif room[webhook_id] >= len(chosen) or room[webhook_id] == WINDOW:
+            elif room[webhook_id] >= len(chosen) or room[webhook_id] == window:
                 room[webhook_id] -= len(chosen)
                 webhook_ids.extend(webhook_id for _ in chosen)
                 picked.extend(chosen)
@@ -83,31 +84,31 @@ async def _expand_batch(conn: WriteConn) -> int:
 RELEASE_BATCH = 50  # pending ranges per webhook looked at in one release
 
 
-async def release_ranges(db: Database) -> bool:
+async def release_ranges(db: Database, *, window: int) -> bool:
     """Turn pending ranges into delivery rows, oldest first, for each webhook whose window
     is at least half free, while they fit (the first always fits an empty window);
     returns whether pending ranges are left."""
     async with db.read() as conn:
         waiting = await ranges_repo.webhooks_with_pending_ranges(conn)
-        seen = await outbox_repo.webhook_windows(conn, waiting, window=WINDOW, lock=False)
+        seen = await outbox_repo.webhook_windows(conn, waiting, window=window, lock=False)
     left = False
     for webhook_id in waiting:
-        if webhook_id in seen and seen[webhook_id].used > WINDOW // 2:
+        if webhook_id in seen and seen[webhook_id].used > window // 2:
             left = True  # not worth a transaction until half the window is free
             continue
         async with db.transaction() as conn:
             windows = await outbox_repo.webhook_windows(
-                conn, [webhook_id], window=WINDOW, lock=True
+                conn, [webhook_id], window=window, lock=True
             )
             if webhook_id not in windows or not windows[webhook_id].enabled:
                 continue  # paused or deleted meanwhile: its ranges are skipped or gone
-            free = WINDOW - windows[webhook_id].used
+            free = window - windows[webhook_id].used
             found = await ranges_repo.oldest_pending_ranges(
                 conn, webhook_id=webhook_id, limit=RELEASE_BATCH
             )
             chosen: list[dict[str, Any]] = []
             for candidate in found:
-                if candidate["size"] > free and not (free == WINDOW and not chosen):
+                if candidate["size"] > free and not (free == window and not chosen):
                     break
                 chosen.append(candidate)
                 free -= candidate["size"]

@@ -160,7 +160,7 @@ async def update_webhook(
     if enabled is True:
         # What was published while it was paused is skipped, even if the dispatcher has
         # not expanded it yet (publishes for paused webhooks only do not wake it).
-        await expand_outbox(db)
+        await expand_outbox(db, window=settings.webhook_window)
     async with db.transaction() as conn:
         row = await repo.update_webhook(conn, id, values)
         if values.get("enabled") is False:

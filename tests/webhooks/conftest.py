@@ -12,15 +12,20 @@ from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.webhooks.receiver import Receiver, running_receiver
 
 
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+def webhook_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings of an app that may deliver to the test receiver, with ``overrides``."""
     return Settings(
         database_url=database_url,
         admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
         webhook_allow_private=True,  # the receiver is on 127.0.0.1
-        webhook_retry_base=0.05,
-        webhook_poll_interval=0.05,
-        webhook_timeout=2.0,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return webhook_settings(
+        database_url, webhook_retry_base=0.05, webhook_poll_interval=0.05, webhook_timeout=2.0
     )
 
 

@@ -144,7 +144,7 @@ async def test_expansion_takes_the_webhook_row_as_it_is_now(database_url: str) -
             await outbox_repo.queue_outbox(
                 conn, kind="event.published", created_at=now, entries=orjson.dumps(entries).decode()
             )
-        assert await expand_outbox(db) == 1
+        assert await expand_outbox(db, window=1000) == 1
         async with db.read() as conn:
             rows = await repo.list_deliveries(conn, webhook_id="W" * 26, statuses=None, limit=9)
             assert {r["id"]: r["status"] for r in rows} == {"msg_" + "0" * 26: "pending"}

@@ -12,18 +12,22 @@ from sqlalchemy import func, select
 from app.settings import Settings
 from app.state import AppState
 from db.tables import outbox_table
-from tests.fixtures.app import ADMIN_SECRET, Api
-from tests.webhooks.conftest import create_webhook, deliveries, publish, setup_world
+from tests.fixtures.app import Api
+from tests.webhooks.conftest import (
+    create_webhook,
+    deliveries,
+    publish,
+    setup_world,
+    webhook_settings,
+)
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.test_retries import UPDATE, settled
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
-        webhook_allow_private=True,
+    return webhook_settings(
+        database_url,
         webhook_poll_interval=60.0,  # no poll during the test: only wake-ups expand
         webhook_timeout=2.0,
     )

@@ -1,7 +1,8 @@
 """Real ``eventgraph serve`` processes (the shared ``start_servers``): a SIGKILL with a
 delivery in flight; two processes on one database never sending the same attempt twice,
 keeping the per-webhook concurrency cap together, and sending nothing after another
-process paused or deleted the webhook."""
+process paused or deleted the webhook; two processes releasing a backlog past the window
+at once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from db.database import Database
+from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from tests.fixtures.app import ADMIN_SECRET
 from tests.fixtures.servers import Server, start_servers
@@ -208,3 +210,41 @@ async def test_the_concurrency_cap_holds_over_two_processes(
         await until(all_succeeded)
         # Each process alone may send two; together they must not exceed two either.
         assert receiver.most_in_flight == 2
+
+
+async def test_two_processes_release_a_backlog_past_the_window_exactly_once_in_order(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A window of 4 and a slow first answer: most of the backlog waits as pending ranges,
+    which both processes' dispatchers release as the window frees (each every 0.2 s, at
+    the same moments). One request at a time over both processes, so queue order."""
+    env = {"EVENTGRAPH_WEBHOOK_WINDOW": "4", "EVENTGRAPH_WEBHOOK_CONCURRENCY": "1"}
+    async with running_receiver() as receiver, served(database_url, tmp_path, 2, **env) as [a, b]:
+        webhook_id = await setup(a.base, receiver)
+        await asyncio.sleep(1.2)  # both processes' caches list the webhook
+        receiver.plan = [Reply(delay=2.0)]  # the window fills, the rest waits as ranges
+        total = 0
+        for round_ in range(30):  # commit order: one publish after the other
+            await publish((a if round_ % 2 == 0 else b).base, 3, total)
+            total += 3
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                waiting = await ranges_repo.webhooks_with_pending_ranges(conn)
+            assert waiting == [webhook_id]
+            got = await receiver.wait_for(total, seconds=120)
+            await asyncio.sleep(2)  # anything sent twice would arrive by now
+            async with db.read() as conn:
+                rows = await repo.list_deliveries(
+                    conn, webhook_id=webhook_id, statuses=None, limit=10 * total
+                )
+                assert await ranges_repo.webhooks_with_pending_ranges(conn) == []
+        finally:
+            await db.dispose()
+        assert len(receiver.received) == total
+        assert [r.json["data"]["data"] for r in got] == list(range(total))
+        assert len({r.id for r in got}) == total
+        assert sorted(r["id"] for r in rows) == sorted(r.id for r in got)
+        assert {(r["status"], r["attempts"]) for r in rows} == {("succeeded", 1)}
+        for server in (a, b):  # a release that lost a race would have failed its round
+            assert "Traceback" not in server.launched.log.read_text(errors="replace")

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from app.auth.principal import ADMIN
 from app.settings import Settings
 from app.state import AppState
-from app.webhooks import expansion
 from app.webhooks.deliveries import list_deliveries, prune_log
 from app.webhooks.expansion import expand_outbox, release_ranges
 from db.database import Database
@@ -24,7 +24,7 @@ from db.repositories import webhooks as repo
 from db.tables import deliveries_table
 from db.types import to_millis
 from tests.fixtures.app import Api
-from tests.webhooks.conftest import create_webhook, publish, setup_world
+from tests.webhooks.conftest import create_webhook, publish, setup_world, webhook_settings
 from tests.webhooks.receiver import Receiver, Reply
 from tests.webhooks.test_retries import settled
 
@@ -61,15 +61,26 @@ async def _rows(db: Database) -> dict[str, str]:
     return {r["event_id"]: r["id"] for r in found}
 
 
-async def test_past_the_window_deliveries_wait_as_ranges_in_order(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(expansion, "WINDOW", 3)
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The dispatcher's: a window of 2, one request at a time (queue order)."""
+    return webhook_settings(
+        database_url, webhook_poll_interval=0.05, webhook_window=2, webhook_concurrency=1
+    )
+
+
+@pytest.mark.parametrize("window", [0, -1, 100_001, "many"])
+def test_the_window_setting_is_validated(window: object) -> None:
+    with pytest.raises(ValidationError, match="webhook_window"):
+        Settings(webhook_window=window)
+
+
+async def test_past_the_window_deliveries_wait_as_ranges_in_order(database_url: str) -> None:
     db = Database(database_url)
     try:
         now = to_millis(datetime.now(UTC))
         await _world(db, now)
-        assert await expand_outbox(db) == 3
+        assert await expand_outbox(db, window=3) == 3
         # The first row fits (2 of 3); the second does not, so the third waits behind it.
         assert set(await _rows(db)) == {"a", "b"}
         async with db.read() as conn:
@@ -82,11 +93,11 @@ async def test_past_the_window_deliveries_wait_as_ranges_in_order(
         ]
         shown = {d.row["event_id"]: d.row["id"] for d in log}
 
-        assert await release_ranges(db) is True  # 2 of 3 used: not half free
+        assert await release_ranges(db, window=3) is True  # 2 of 3 used: not half free
         assert set(await _rows(db)) == {"a", "b"}
         async with db.transaction() as conn:  # the first two were delivered
             await conn.execute(update(deliveries_table).values(status="succeeded", finished_at=now))
-        assert await release_ranges(db) is False
+        assert await release_ranges(db, window=3) is False
         assert await _rows(db) == shown  # the ids the log showed
         async with db.read() as conn:
             left = await ranges_repo.newest_ranges(conn, webhook_id=W, statuses=None, limit=9)
@@ -96,15 +107,14 @@ async def test_past_the_window_deliveries_wait_as_ranges_in_order(
 
 
 async def test_a_pause_skips_waiting_ranges_and_pruning_keeps_pending_ones(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
 ) -> None:
-    monkeypatch.setattr(expansion, "WINDOW", 3)
     db = Database(database_url)
     settings = Settings(database_url=database_url)
     try:
         now = to_millis(datetime.now(UTC))
         await _world(db, now)
-        await expand_outbox(db)
+        await expand_outbox(db, window=3)
         late = now + timedelta(seconds=settings.webhook_failed_log_retention + 3600)
         assert await prune_log(db=db, settings=settings, now=late) == 0  # pending: kept
         async with db.transaction() as conn:
@@ -114,16 +124,17 @@ async def test_a_pause_skips_waiting_ranges_and_pruning_keeps_pending_ones(
             held = await ranges_repo.newest_ranges(conn, webhook_id=W, statuses=None, limit=9)
             assert {r["status"] for r in held} == {"skipped"}
             assert await repo.queue_stats(conn) == []
-        assert await release_ranges(db) is False
+        assert await release_ranges(db, window=3) is False
         assert await prune_log(db=db, settings=settings, now=late) == 5
     finally:
         await db.dispose()
 
 
-async def test_the_dispatcher_releases_waiting_ranges_as_the_window_frees(
-    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+async def test_the_dispatcher_releases_waiting_ranges_as_the_window_frees_in_order(
+    api: Api, receiver: Receiver
 ) -> None:
-    monkeypatch.setattr(expansion, "WINDOW", 2)
+    """``EVENTGRAPH_WEBHOOK_WINDOW=2``: later publishes wait as ranges and are released in
+    queue order (one request at a time, so they arrive in publish order)."""
     state: AppState = api.app.state.eventgraph
     await setup_world(api)
     webhook_id, _ = await create_webhook(api, receiver)
@@ -142,7 +153,7 @@ async def test_the_dispatcher_releases_waiting_ranges_as_the_window_frees(
     assert waiting
     assert {r["status"] for r in waiting} == {"pending"}
     got = await receiver.wait_for(8)
-    assert sorted(r.json["data"]["id"] for r in got) == sorted(published)
+    assert [r.json["data"]["id"] for r in got] == published
     done = await settled(api, webhook_id, 8)
     assert {d["status"] for d in done} == {"succeeded"}
     assert len({d["id"] for d in done}) == 8
