@@ -75,6 +75,12 @@ STREAM_SLOW_CONSUMERS = Counter(
     "Streams ended with SLOW_CONSUMER because their queue was full",
     registry=REGISTRY,
 )
+STREAM_DIRECT = Counter(
+    "eventgraph_stream_direct_subscriptions",
+    "GraphQL subscriptions whose events are written to the WebSocket as rendered frames,"
+    " without executing the selection per event",
+    registry=REGISTRY,
+)
 STREAM_LATENCY = Histogram(
     "eventgraph_stream_delivery_latency_seconds",
     "From an event's createdAt (set in the publishing transaction) to its hand-over to the"
