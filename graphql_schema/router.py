@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
@@ -21,7 +21,9 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth.credentials import SESSION_COOKIE, connection_params_secret, request_secret
@@ -35,6 +37,7 @@ from db.database import DatabaseUnavailable
 from graphql_schema.context import Context
 from graphql_schema.graphiql import graphiql_asset, graphiql_page
 from graphql_schema.schema import schema
+from graphql_schema.subscription.direct import DATA, FRAMES, Frames
 
 TRANSPORT_ERROR_CODE = "BAD_REQUEST"
 """``extensions.code`` of a request refused before execution (Apollo Server's code)."""
@@ -81,8 +84,11 @@ class TextFrames(ASGIWebSocketAdapter):
     """Every WebSocket message as a text frame: graphql-ws clients reject binary ones."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        await self.send_text(orjson.dumps(message).decode())
+
+    async def send_text(self, text: str) -> None:
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
         except RuntimeError as exc:
@@ -92,6 +98,12 @@ class TextFrames(ASGIWebSocketAdapter):
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The operation's task: its rendered events may be written directly (direct.py).
+        message = {"id": operation.id, "type": "next", "payload": {"data": DATA}}
+        FRAMES.set(Frames(cast(TextFrames, self.websocket).send_text, message))
+        await super().run_operation(operation)
+
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):
             # A client that vanished mid-send is normal; Strawberry would log an ERROR.
@@ -100,12 +112,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_task_exception(error)
 
 
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # The operation's task, as in TransportWSHandler.run_operation.
+        message = {"type": "data", "id": operation_id, "payload": {"data": DATA}}
+        FRAMES.set(Frames(cast(TextFrames, self.websocket).send_text, message))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
+
+
 class EventgraphRouter(GraphQLRouter[Context, None]):
     """Strawberry's router, with its transport errors in the GraphQL-over-HTTP shape,
     every WebSocket message as a text frame, and a vanished client not logged as an error."""
 
     websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def parse_json(self, data: str | bytes) -> Any:
         """HTTP bodies and GET ``variables``: strict JSON within the limits, or a 400."""

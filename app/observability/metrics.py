@@ -21,6 +21,8 @@ from prometheus_client import (
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from app.observability.histogram import LoopHistogram
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 HTTP_REQUESTS = Counter(
@@ -85,11 +87,18 @@ STREAM_SLOW_CONSUMERS = Counter(
     "Streams ended with SLOW_CONSUMER because their queue was full",
     registry=REGISTRY,
 )
-STREAM_LATENCY = Histogram(
+STREAM_DIRECT = Counter(
+    "eventgraph_stream_direct_subscriptions",
+    "GraphQL subscriptions whose events are written to the WebSocket as rendered frames,"
+    " without executing the selection per event",
+    registry=REGISTRY,
+)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+STREAM_LATENCY = LoopHistogram(  # observed once per delivery
     "eventgraph_stream_delivery_latency_seconds",
     "From an event's createdAt (set in the publishing transaction) to its hand-over to the"
     " subscriber's transport, live events only",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
 BUS_CONNECTED = Gauge(

@@ -13,7 +13,6 @@ from the iterator.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -134,7 +133,7 @@ class _EventStream:
         self._cursor = after[1] if after is not None else None
         self._delivered_upto = 0  # live events at or below this seq were in the backlog
         self.resume_after = after[0] if after is not None else start_id
-        self._backlog: deque[EventRow] = deque()
+        self._backlog: list[stream_repo.Row] = []  # newest first, popped from the end
         self._backlog_open = after is not None or bool(snapshot)
 
     def __aiter__(self) -> _EventStream:
@@ -144,9 +143,9 @@ class _EventStream:
         if not self._backlog and self._backlog_open:
             await self._read_backlog()
         if self._backlog:
-            row = self._backlog.popleft()
-            self.resume_after = row["id"]
-            return StreamEvent(row, False, row["id"])
+            first = self._backlog.pop()
+            self.resume_after = first["id"]
+            return StreamEvent(first, False, first["id"])
         while True:
             try:
                 row, replayed = await self._subscriber.next()
@@ -187,4 +186,5 @@ class _EventStream:
                 self._backlog_open = len(rows) == BACKLOG_PAGE
         if rows:
             self._delivered_upto = rows[-1]["seq"]
-        self._backlog.extend(rows)
+        rows.reverse()
+        self._backlog = rows  # read only once the previous page is used up

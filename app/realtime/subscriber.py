@@ -32,7 +32,7 @@ class Subscriber:
 
     __slots__ = (
         "_queue",
-        "_wake",
+        "_waiter",
         "channels",
         "ended",
         "filter",
@@ -55,7 +55,8 @@ class Subscriber:
         self.token_id = token_id
         self.limit = limit
         self._queue: deque[tuple[EventRow, bool]] = deque()
-        self._wake = asyncio.Event()
+        # Only while the stream waits: no Event (and its waiter deque) per subscriber.
+        self._waiter: asyncio.Future[None] | None = None
         self.ended: EventgraphError | None = None
         self.overflowed = False
 
@@ -77,17 +78,22 @@ class Subscriber:
         if len(self._queue) >= self.limit:
             self.overflowed = True
             self._queue.clear()  # memory stays bounded; the client resumes from its position
-            self._wake.set()
+            self._wake()
             return False
         self._queue.append((row, replayed))
-        self._wake.set()
+        self._wake()
         return True
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def end(self, error: EventgraphError) -> None:
         """End the stream with ``error`` (e.g. the token died) at its next read."""
         self.ended = error
         self._queue.clear()
-        self._wake.set()
+        self._wake()
 
     async def next(self) -> tuple[EventRow, bool]:
         """The next queued event and whether it is a replay; raises when the stream is over."""
@@ -98,5 +104,8 @@ class Subscriber:
                 raise Overflowed
             if self._queue:
                 return self._queue.popleft()
-            self._wake.clear()
-            await self._wake.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None

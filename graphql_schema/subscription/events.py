@@ -45,10 +45,12 @@ class EventsSubscription:
     ) -> AsyncGenerator[Event, None]:
         # Not at the top: the renderer's field tables are read off the built schema,
         # which imports this module.
+        from graphql_schema.subscription.direct import FRAMES
         from graphql_schema.subscription.render import CACHE, compile_selection
 
         context = info.context
         plan = compile_selection(info._raw_info.field_nodes)
+        frames = FRAMES.get()
         event_filter = given(filter)
         async with open_stream(
             context.hub,
@@ -57,6 +59,9 @@ class EventsSubscription:
             after=given(after),
             snapshot=given(snapshot),
         ) as stream:
+            if plan is not None and frames is not None:
+                await frames.write(stream, plan)  # until the client is gone or an error
+                return
             async for item in stream:
                 if plan is not None:
                     # Executed by frames.RenderedEventExecutor, which returns it as is.

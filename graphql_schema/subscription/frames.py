@@ -29,12 +29,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
 class Rendered:
-    """One event's ``data`` for one selection set, already encoded as JSON."""
+    """One event's ``data`` for one selection set, already encoded as JSON: ``text`` for
+    the direct writer (``direct.py``), ``data`` (the same text) for the executor."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "text")
 
-    def __init__(self, data: orjson.Fragment) -> None:
-        self.data = data
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = orjson.Fragment(text)
 
 
 class _Weak:

@@ -88,12 +88,12 @@ class RenderCache:
         entry = self._entries.get(key)
         if entry is not None:
             return entry[0]
-        # A copy: orjson's own bytes keep its worst-case buffer (up to 8x the length for
-        # long strings) allocated, and this one is kept while subscribers are served.
-        encoded = bytes(memoryview(orjson.dumps(render(plan, row, replayed))))
-        rendered = Rendered(orjson.Fragment(encoded))
-        self._entries[key] = (rendered, len(encoded))
-        self._bytes += len(encoded)
+        # Text, exactly sized (orjson's own bytes keep its worst-case buffer allocated):
+        # frames are text, and this is kept while subscribers are served.
+        text = orjson.dumps(render(plan, row, replayed)).decode()
+        rendered = Rendered(text)
+        self._entries[key] = (rendered, len(text))
+        self._bytes += len(text)
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             _, size = self._entries.pop(next(iter(self._entries)))
             self._bytes -= size

@@ -126,7 +126,7 @@ def test_rendered_bytes_equal_the_executors(
 
 def test_the_executor_returns_a_rendered_event_as_is() -> None:
     document = "subscription { events { id replayed } }"
-    rendered = Rendered(orjson.Fragment(b'{"events":{"id":"01X","replayed":true}}'))
+    rendered = Rendered('{"events":{"id":"01X","replayed":true}}')
     executor = RenderedEventExecutor.build(schema._schema, parse(document))
     assert isinstance(executor, RenderedEventExecutor)
     result = execute_subscription_event(executor.build_per_event_executor(rendered))
