@@ -9,13 +9,14 @@ Triggers keep the per-channel counters (``event_counts``) in the same transactio
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from ulid import ULID
@@ -107,6 +108,35 @@ _INSERT_PG = {
     for outbox in (False, True)
     for notice in (False, True)
 }
+
+
+class _DriverSql(NamedTuple):
+    sql: str
+    names: tuple[str, ...]  # the parameters in the order of the SQL's positions
+    processors: Mapping[str, Callable[[Any], Any]]
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        processors = self.processors
+        return tuple(
+            params[n] if (p := processors.get(n)) is None else p(params[n]) for n in self.names
+        )
+
+
+_DRIVER_SQL: dict[tuple[str, tuple[bool, bool, bool]], _DriverSql] = {}
+
+
+def _driver_sql(dialect: Dialect, key: tuple[bool, bool, bool]) -> _DriverSql:
+    """``_INSERT_PG[key]`` compiled once by ``dialect`` into its text (with the casts),
+    positional order and bind processors: executing that text (``exec_driver_sql``: same
+    connection, transaction and error handling) skips SQLAlchemy's per-call cache key and
+    compiled-cache lookup, about a quarter of the statement's CPU."""
+    found = _DRIVER_SQL.get((dialect.name, key))
+    if found is None:
+        compiled: Any = _INSERT_PG[key].compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        found = _DriverSql(compiled.string, names, compiled._bind_processors)
+        _DRIVER_SQL[(dialect.name, key)] = found
+    return found
 
 
 class OutboxRow(NamedTuple):
@@ -223,10 +253,12 @@ async def insert_parts(
     params = _part_params(parts)
     if notice is not None:
         params["notice_channel"], params["notice_payload"] = notice
-    statement = _INSERT_PG[("checked_ids" in params, "outbox_kinds" in params, notice is not None)]
+    key = ("checked_ids" in params, "outbox_kinds" in params, notice is not None)
+    driver = _driver_sql(conn.dialect, key)
     try:
         writing()
-        found = (await conn.execute(statement, params)).scalar_one_or_none()
+        result = await conn.exec_driver_sql(driver.sql, driver.arguments(params))
+        found = result.scalar_one_or_none()
     except IntegrityError as exc:
         raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
     if found is None:

@@ -1,0 +1,114 @@
+"""The publish insert sent as its pre-compiled text (``event_writes._driver_sql``) stores
+exactly what SQLAlchemy's execute of the same statement stores, in every shape of the
+statement (channel version checked or not, outbox row or not, notice or not)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from db.database import Database, WriteConn
+from db.repositories import channels as channel_repo
+from db.repositories import event_writes
+from db.repositories.event_writes import InsertPart, OutboxRow
+from tests.db.rows import insert_channel, insert_workspaces
+
+SHAPES = list(itertools.product((False, True), repeat=3))
+_STORED = (
+    "SELECT e.id, e.seq, e.type, e.channel_id, e.workspace_id, e.subject_id, e.user_id,"
+    " e.parent_id, e.publisher_id, e.publisher_name, e.data, e.meta, e.created_at"
+    " FROM events e WHERE e.seq > :after ORDER BY e.seq"
+)
+_OUTBOX = "SELECT kind, entries FROM webhook_outbox WHERE id > :after ORDER BY id"
+
+
+@pytest.fixture
+async def db(database_url: str, dialect: str) -> AsyncIterator[Database]:
+    if dialect != "postgresql":
+        pytest.skip("the one-statement insert is PostgreSQL's")
+    database = Database(database_url)
+    try:
+        await insert_workspaces(database, "w1")
+        await insert_channel(database, "c1", "w1")
+        yield database
+    finally:
+        await database.dispose()
+
+
+def _parts(checked: bool, outbox: bool, version: str) -> list[InsertPart]:
+    def rows(n: int) -> list[dict[str, Any]]:
+        return event_writes.prepare(
+            [
+                {"type": f"t{i}", "channel_id": "c1", "workspace_id": "w1",
+                 "subject_id": "s" if i else None, "user_id": None, "parent_id": None,
+                 "publisher_id": "p", "publisher_name": "P", "data": {"i": i, "x": [1.5, None]},
+                 "meta": {"m": i} if i else None}
+                for i in range(n)
+            ]
+        )  # fmt: skip
+
+    box = OutboxRow("published", '[["h1", "u1"]]') if outbox else None
+    return [
+        InsertPart(rows(2), box, version if checked else None),
+        InsertPart(rows(1), None, version if checked else None),
+    ]
+
+
+async def _store(db: Database, shape: tuple[bool, bool, bool], *, general: bool) -> Any:
+    checked, outbox, notice = shape
+
+    async def work(conn: WriteConn) -> Any:
+        found = await channel_repo.get_channel_versioned(conn, "c1")
+        assert found is not None
+        after_seq = await conn.scalar(text("SELECT coalesce(max(seq), 0) FROM events"))
+        after_box = await conn.scalar(text("SELECT coalesce(max(id), 0) FROM webhook_outbox"))
+        parts = _parts(checked, outbox, found[1])
+        note = ("eg_test_driver_sql", "hello") if notice else None
+        if general:
+            params = event_writes._part_params(parts)
+            if note is not None:
+                params["notice_channel"], params["notice_payload"] = note
+            await conn.execute(event_writes._INSERT_PG[shape], params)
+        else:
+            await event_writes.insert_parts(conn, parts, notice=note)
+        stored = (await conn.execute(text(_STORED), {"after": after_seq})).mappings().all()
+        boxes = (await conn.execute(text(_OUTBOX), {"after": after_box})).mappings().all()
+        seqs = [row["seq"] for part in parts for row in part.rows] if not general else None
+        return [dict(r) for r in stored], [dict(b) for b in boxes], after_seq, seqs
+
+    return await db.run_write(work)
+
+
+def _relative(stored: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
+    return [{**row, "id": None, "seq": row["seq"] - after, "created_at": None} for row in stored]
+
+
+def _boxes(boxes: list[dict[str, Any]], after: int) -> list[Any]:
+    out = []
+    for box in boxes:
+        entries = json.loads(box["entries"])
+        out.append((box["kind"], entries["hooks"], [seq - after for _, seq in entries["events"]]))
+    return out
+
+
+def _id(shape: tuple[bool, bool, bool]) -> str:
+    checked, outbox, notice = shape
+    return f"checked{checked:d}-outbox{outbox:d}-notice{notice:d}"
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=_id)
+async def test_driver_sql_stores_what_sqlalchemy_stores(
+    db: Database, shape: tuple[bool, bool, bool]
+) -> None:
+    general, general_boxes, general_after, _ = await _store(db, shape, general=True)
+    driver, driver_boxes, driver_after, seqs = await _store(db, shape, general=False)
+    assert len(driver) == 3
+    assert seqs == [row["seq"] for row in driver]  # the statement's positions set on the rows
+    assert _relative(driver, driver_after) == _relative(general, general_after)
+    assert _boxes(driver_boxes, driver_after) == _boxes(general_boxes, general_after)
+    assert len(driver_boxes) == (1 if shape[1] else 0)
