@@ -43,6 +43,23 @@ async def _terminate_backends(database: str) -> int:
         await conn.close()
 
 
+async def _wait_gone(database: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        for _ in range(100):
+            left = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
+                " AND pid <> pg_backend_pid()",
+                database,
+            )
+            if left == 0:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    await asyncio.sleep(0.2)
+
+
 async def _one_request(http: httpx.AsyncClient, n: int) -> httpx.Response:
     match n % 3:
         case 0:
@@ -91,6 +108,10 @@ async def test_terminated_connections_are_503_or_success(
                 await _one_request(http, n)  # every kind of request has pooled a connection
             # Idle pooled connections that died are replaced at checkout, not handed out.
             assert await _terminate_backends(database) > 0
+            # Checkout replaces a connection whose socket asyncpg has seen closed: wait until
+            # the backends are gone (pg_terminate_backend only signals them), then a beat
+            # for the server's event loop to read the closes.
+            await _wait_gone(database)
             for n in range(3):
                 response = await _one_request(http, n)
                 assert response.status_code in (200, 201), response.text
