@@ -252,6 +252,11 @@ def _check_at_checkout(engine: AsyncEngine) -> None:
         driver: Any = record.driver_connection  # the asyncpg connection
         if driver is None or driver.is_closed():
             raise DisconnectionError("the pooled connection was closed by the server")
+        if driver.is_in_transaction() or getattr(driver, "_top_xact", None) is not None:
+            # A task cancelled while asyncpg began a transaction can leave one open that
+            # SQLAlchemy does not know of (sqlalchemy#13381, prefect#14728): handed out,
+            # its next BEGIN fails or becomes a SAVEPOINT, and reads see an old snapshot.
+            raise DisconnectionError("the pooled connection was left inside a transaction")
         if not OPTIMISTIC.get():
             try:
                 dbapi.ping()
