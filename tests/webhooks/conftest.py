@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from app.settings import Settings
+from db.database import WriteConn
+from db.repositories import webhooks as webhooks_repo
 from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.webhooks.receiver import Receiver, running_receiver
 
@@ -19,6 +22,22 @@ def webhook_settings(database_url: str, **overrides: Any) -> Settings:
         admin_token=ADMIN_SECRET,  # type: ignore[arg-type]
         webhook_allow_private=True,  # the receiver is on 127.0.0.1
         **overrides,
+    )
+
+
+async def store_webhook(conn: WriteConn, webhook_id: str, now: datetime) -> None:
+    """An enabled admin webhook row to an unused port, written straight to the table."""
+    await webhooks_repo.insert_webhook(
+        conn,
+        {
+            "id": webhook_id,
+            "url": "http://127.0.0.1:9/",
+            "enabled": True,
+            "secret": "whsec_x",
+            "scope": {"admin": True},
+            "created_at": now,
+            "updated_at": now,
+        },
     )
 
 

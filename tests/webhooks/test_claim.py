@@ -13,22 +13,12 @@ from db.repositories import webhook_outbox as outbox_repo
 from db.repositories import webhook_ranges as ranges_repo
 from db.repositories import webhooks as repo
 from db.types import to_millis
+from tests.webhooks.conftest import store_webhook
 
 
 async def _queue(db: Database, count: int, now: datetime) -> None:
     async with db.transaction() as conn:
-        await repo.insert_webhook(
-            conn,
-            {
-                "id": "W" * 26,
-                "url": "http://127.0.0.1:9/",
-                "enabled": True,
-                "secret": "whsec_x",
-                "scope": {"admin": True},
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        await store_webhook(conn, "W" * 26, now)
         await outbox_repo.stage_deliveries(
             conn,
             ids=[f"msg_{i:026d}" for i in range(count)],

@@ -24,7 +24,13 @@ from db.repositories import webhooks as repo
 from db.tables import deliveries_table
 from db.types import to_millis
 from tests.fixtures.app import Api
-from tests.webhooks.conftest import create_webhook, publish, setup_world, webhook_settings
+from tests.webhooks.conftest import (
+    create_webhook,
+    publish,
+    setup_world,
+    store_webhook,
+    webhook_settings,
+)
 from tests.webhooks.receiver import Receiver, Reply
 from tests.webhooks.test_retries import settled
 
@@ -34,18 +40,7 @@ W = "W" * 26
 async def _world(db: Database, now: datetime) -> None:
     """Webhook ``W`` and three outbox rows of 2, 2 and 1 events, a millisecond apart."""
     async with db.transaction() as conn:
-        await repo.insert_webhook(
-            conn,
-            {
-                "id": W,
-                "url": "http://127.0.0.1:9/",
-                "enabled": True,
-                "secret": "whsec_x",
-                "scope": {"admin": True},
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        await store_webhook(conn, W, now)
         for n, events in enumerate(([["a", 1], ["b", 2]], [["c", 3], ["d", 4]], [["e", 5]])):
             await outbox_repo.queue_outbox(
                 conn,
