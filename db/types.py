@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Dialect, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -64,6 +66,43 @@ def contains_nul(value: Any) -> bool:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return False
+
+
+def json_as_read(value: Any, dialect: str) -> Any:
+    """``value`` as a ``JsonValue`` column of ``dialect`` gives it back once stored (written
+    with ``orjson.dumps``, read with ``orjson.loads``, as the engine does); ``ValueError``
+    when that cannot be told here.
+
+    On PostgreSQL ``jsonb`` orders object keys (shorter first, then by bytes) and keeps a
+    number as ``numeric``, written back without an exponent: a float whose JSON has an
+    exponent but no fraction comes back as the integer ``orjson.loads`` reads from those
+    digits (``1e+16`` as ``10000000000000000``), and ``-0.0`` as ``0.0``. On SQLite the
+    text comes back as written, except at the top level, where the column's numeric
+    affinity may store a float as an integer: a top-level float raises."""
+    if dialect == "postgresql":
+        return _as_jsonb(value)
+    if isinstance(value, float):
+        raise ValueError("a top-level float may come back from SQLite as an integer")
+    return value
+
+
+def _as_jsonb(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _as_jsonb(value[key]) for key in sorted(value, key=_jsonb_key_order)}
+    if isinstance(value, list):
+        return [_as_jsonb(item) for item in value]
+    if isinstance(value, float):
+        number = Decimal(orjson.dumps(value).decode())
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= 0:  # written as digits, no fraction
+            return orjson.loads(str(int(number)))
+        return value if value else 0.0  # numeric has no negative zero
+    return value
+
+
+def _jsonb_key_order(key: str) -> tuple[int, bytes]:
+    raw = key.encode()
+    return len(raw), raw
 
 
 class UtcDateTime(TypeDecorator[datetime]):

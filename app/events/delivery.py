@@ -53,8 +53,12 @@ class DeliveryTarget(Protocol):
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         """Inside the writing transaction; raising rolls the write back."""
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
-        """After the commit; must not raise for a delivery problem (log and count it)."""
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
+        """After the commit; must not raise for a delivery problem (log and count it).
+        ``channel``: the one the rows were published into, as the publish checked it
+        (``None`` for a replay)."""
 
 
 class WakeTarget(Protocol):
@@ -100,6 +104,8 @@ class Delivery:
         for target in self.targets:
             await target.stage(conn, rows, kind)
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         for target in self.targets:
-            await target.committed(rows, kind)
+            await target.committed(rows, kind, channel)

@@ -34,6 +34,8 @@ from db.repositories.errors import MissingReferenceError
 from db.repositories.event_writes import InsertPart, OutboxRow
 
 MAX_META_BYTES = 16 * 1024
+Published = tuple[list[EventRow], Mapping[str, Any]]
+"""The events a publish stored and the channel it checked them against."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ async def publish_events(
     def path_of(index: int) -> str:
         return path_prefix if single else f"{path_prefix}[{index}]"
 
-    async def store(conn: WriteConn) -> tuple[list[str] | None, list[EventRow]]:
+    async def store(conn: WriteConn) -> tuple[list[str] | None, Published]:
         """(ids stored earlier under the key, or None; the events stored now)."""
         channel = _found(await channel_repo.get_channel(conn, channel_id), channel_id)
         rows = _checked_rows(principal, settings, channel_id, channel, drafts, path_prefix, path_of)
@@ -148,28 +150,28 @@ async def publish_events(
                 path=key_path,
             )
             if prior is not None:
-                return prior, []
+                return prior, ([], channel)
             await idempotency.remember(
                 conn, principal=principal, key=idempotency_key, event_ids=[r["id"] for r in rows]
             )
         await delivery.stage_wake(conn, DeliveryKind.PUBLISHED)
         stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
         await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
-        return None, stored
+        return None, (stored, channel)
 
-    alone: list[EventRow] | None = None
+    alone: Published | None = None
     if idempotency_key is None and db.dialect == "postgresql":
         alone = await _publish_alone(
             db, settings, principal, channel_id, drafts, path_prefix, path_of, delivery
         )
     if alone is not None:
-        stored = alone
+        stored, channel = alone
     else:  # one connection and transaction: the channel is read on the writing connection
-        prior_ids, stored = await db.run_write(store)
+        prior_ids, (stored, channel) = await db.run_write(store)
         if prior_ids is not None:
             return await _stored_before(db, principal, prior_ids, key_path)
     EVENTS_PUBLISHED.inc(len(stored))
-    await delivery.committed(stored, DeliveryKind.PUBLISHED)
+    await delivery.committed(stored, DeliveryKind.PUBLISHED, channel)
     return stored
 
 
@@ -182,7 +184,7 @@ async def _publish_alone(
     path_prefix: str,
     path_of: Callable[[int], str],
     delivery: Delivery,
-) -> list[EventRow] | None:
+) -> Published | None:
     """The publish as one statement that commits on its own, with its wake-up notice and
     the outbox row the delivery targets stage (PostgreSQL): the position lock is held
     while the server inserts and commits, never across a round trip to this process.
@@ -192,12 +194,10 @@ async def _publish_alone(
     if len(notices) > 1:
         return None
 
-    async def store(conn: WriteConn) -> list[EventRow] | None:
+    async def store(conn: WriteConn) -> Published | None:
         notice = notices[0] if notices else None
 
-        async def checked_store(
-            held: ChannelRow | None, version: str | None
-        ) -> list[EventRow] | None:
+        async def checked_store(held: ChannelRow | None, version: str | None) -> Published | None:
             channel = _found(held, channel_id)
             rows = _checked_rows(
                 principal, settings, channel_id, channel, drafts, path_prefix, path_of
@@ -207,7 +207,10 @@ async def _publish_alone(
                 return None
             outbox = None if isinstance(staged, Staging) else staged
             grouped = (db, notice, outbox, version)
-            return await _store(conn, principal, channel_id, drafts, rows, path_of, grouped=grouped)
+            stored = await _store(
+                conn, principal, channel_id, drafts, rows, path_of, grouped=grouped
+            )
+            return stored, channel
 
         return await channel_cache.with_channel(conn, db, channel_id, checked_store)
 

@@ -61,7 +61,7 @@ async def replay_events(
         if rows and delivery.targets:
             async with db.transaction() as conn:
                 await delivery.stage(conn, rows, DeliveryKind.REPLAYED)
-            await delivery.committed(rows, DeliveryKind.REPLAYED)
+            await delivery.committed(rows, DeliveryKind.REPLAYED, None)
         result.replayed += len(rows)
 
     if ids is not None:

@@ -82,6 +82,15 @@ STREAM_FANNED_OUT = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+STREAM_TAIL_READS = Counter(
+    "eventgraph_stream_tail_reads",
+    "Batches the realtime tail took, by source: events this process published, kept in"
+    " memory, or a read of the database",
+    ["source"],
+    registry=REGISTRY,
+)
+STREAM_TAIL_FROM_MEMORY = STREAM_TAIL_READS.labels("memory")
+STREAM_TAIL_FROM_DATABASE = STREAM_TAIL_READS.labels("database")
 STREAM_SLOW_CONSUMERS = Counter(
     "eventgraph_stream_slow_consumer_disconnects",
     "Streams ended with SLOW_CONSUMER because their queue was full",

@@ -1,9 +1,11 @@
 """The hub: ONE tail per process following ``events.seq``, fanned out in memory.
 
-Subscribers never query the database per event. The tail reads every event with a
+Subscribers never query the database per event. The tail takes every event with a
 position above the last one it handled, in ``seq`` (commit) order, whenever it is woken
-(a local publish, a bus message) and at least every ``stream_poll_seconds``. Why this is
-gapless is written down in docs/realtime.md.
+(a local publish, a bus message) and at least every ``stream_poll_seconds``. The events
+this process has just published and committed are kept here by position and taken while
+they continue the position without a hole; everything else is read from the database.
+Why this is gapless is written down in docs/realtime.md.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from datetime import UTC, datetime
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
-from app.observability.metrics import STREAM_FANNED_OUT, STREAM_SLOW_CONSUMERS
+from app.observability.metrics import (
+    STREAM_FANNED_OUT,
+    STREAM_SLOW_CONSUMERS,
+    STREAM_TAIL_FROM_DATABASE,
+    STREAM_TAIL_FROM_MEMORY,
+)
 from app.realtime.bus import Bus
 from app.realtime.routing import Routes
 from app.realtime.subscriber import FilterKey, Subscriber
@@ -36,6 +42,12 @@ REPLAY_BATCH = 200
 QUEUE_SHARE = 4
 """A tail or replay batch is at most 1/QUEUE_SHARE of a subscriber's queue bound, so a
 burst cannot fill the queue of a subscriber that drains while the next batch is read."""
+HELD_MAX = 4096
+"""Rows of this process's publishes kept for the tail; past it they are dropped and the
+tail reads them from the database."""
+HOLE_WAIT = 0.02
+"""Seconds the tail waits for the publish that fills a hole below the rows it keeps (a
+member of a joined statement that has not reported yet) before it reads the database."""
 Batch = list[tuple[EventRow, bool]]  # (row, channel is private)
 
 
@@ -53,6 +65,8 @@ class Hub:
         self._subscribers: set[Subscriber] = set()
         self._routes: Routes | None = None  # built from _subscribers when a batch needs it
         self._wake = asyncio.Event()
+        self._held: dict[int, stream_repo.Row] = {}  # seq -> tail row, every seq > position
+        self._read_due = True  # the next round reads the database (else: only what is held)
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -78,6 +92,8 @@ class Hub:
                 self.position, self.position_id = await stream_repo.last_position(conn)
         except DatabaseUnavailable:
             return False
+        self._held.clear()
+        self._read_due = True
         self._positioned = True
         return True
 
@@ -131,9 +147,11 @@ class Hub:
         """``stage_published`` as a notice for a publish that is one statement."""
         return self.bus.commit_notice(f"p {self._origin}") if self.bus.at_commit else None
 
-    async def published(self, rows: Sequence[EventRow]) -> None:
-        """After a publish commits: read now, and wake the other processes (unless the
-        commit already did)."""
+    async def published(self, rows: Sequence[EventRow], *, private: bool | None) -> None:
+        """After a publish of ``rows`` (``seq`` set) commits: keep them for the tail (with
+        their channel's ``private`` flag; ``None``: unknown, the tail reads them), take
+        them now, and wake the other processes (unless the commit already did)."""
+        self._hold(rows, private)
         self._wake.set()
         if rows and not self.bus.at_commit:
             await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
@@ -158,6 +176,25 @@ class Hub:
         except Exception as exc:  # the other processes' timers still find published events
             logger.warning("broadcast publish failed (%s): %s", self.bus.name, exc)
 
+    def _hold(self, rows: Sequence[EventRow], private: bool | None) -> None:
+        """Keep committed ``rows`` as the tail would read them, by position. Positions are
+        committed in order, so the rows that continue the tail's position without a hole
+        are the next ones in the database too (docs/realtime.md)."""
+        held = self._held
+        if private is None or len(held) + len(rows) > HELD_MAX:
+            held.clear()
+            self._read_due = True
+            return
+        dialect = self.db.dialect
+        for row in rows:
+            seq = row["seq"]
+            if seq <= self.position:
+                continue
+            try:
+                held[seq] = stream_repo.tail_row(row, private=private, dialect=dialect)
+            except ValueError:  # a value the database may give back otherwise: read it
+                self._read_due = True
+
     def _on_message(self, message: str) -> None:
         kind, _, rest = message.partition(" ")
         origin, _, body = rest.partition(" ")
@@ -165,15 +202,20 @@ class Hub:
             return
         if kind == "r":
             self._replays.extend(i for i in body.split(",") if i)
+        self._read_due = True  # another process published (or the bus reconnected)
         self._wake.set()
 
     # -- the tail -------------------------------------------------------------------------
 
     async def _tail(self) -> None:
         while True:
-            with suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.stream_poll_seconds):
+            # Rows held above a hole: wait briefly for the publish that fills it, then read.
+            wait = HOLE_WAIT if self._held else self.settings.stream_poll_seconds
+            try:
+                async with asyncio.timeout(wait):
                     await self._wake.wait()
+            except TimeoutError:
+                self._read_due = True
             self._wake.clear()
             if not self._positioned and not await self._take_position():
                 continue
@@ -181,17 +223,31 @@ class Hub:
                 await self._catch_up()
                 await self._deliver_replays()
             except DatabaseUnavailable:  # logged, at a bounded rate, where it was mapped
+                self._read_due = True
                 await asyncio.sleep(self.settings.stream_poll_seconds)
             except Exception:  # a database hiccup: the next round reads from the same place
                 logger.exception("realtime tail failed; retrying")
+                self._read_due = True
                 await asyncio.sleep(self.settings.stream_poll_seconds)
 
     async def _catch_up(self) -> None:
+        """Take the held rows that continue the position; read the database when a round
+        is due (a timer, another process's wake-up, a hole, rows not held)."""
         limit = self._batch(TAIL_BATCH)
+        read, self._read_due = self._read_due, False
         while True:
-            # Run on every wake-up (each publish): no checkout ping, a retry instead.
-            rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
-            if not rows:
+            rows = self._take_held(limit)
+            if rows:
+                STREAM_TAIL_FROM_MEMORY.inc()
+            elif read:
+                # Run on every wake-up that reads: no checkout ping, a retry instead.
+                rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
+                STREAM_TAIL_FROM_DATABASE.inc()
+                if not rows:
+                    return
+                self._drop_held(rows[-1]["seq"])
+                read = len(rows) == limit  # a full batch: more may follow
+            else:
                 return
             batch = _split_privacy(rows)
             routes = self._current_routes()
@@ -199,8 +255,25 @@ class Hub:
             # batch as backlog, and it is not in ``routes``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
             await self._fan_out(batch, routes, replayed=False)
-            if len(rows) < limit:
-                return
+
+    def _take_held(self, limit: int) -> list[stream_repo.Row]:
+        """The held rows at ``position + 1, + 2, ...`` (at most ``limit``), taken out."""
+        held = self._held
+        rows: list[stream_repo.Row] = []
+        seq = self.position + 1
+        while len(rows) < limit and (row := held.pop(seq, None)) is not None:
+            rows.append(row)
+            seq += 1
+        return rows
+
+    def _drop_held(self, through: int) -> None:
+        """Forget the held rows up to ``through`` (the database read them)."""
+        held = self._held
+        if through - self.position > len(held):
+            self._held = {seq: row for seq, row in held.items() if seq > through}
+        else:
+            for seq in range(self.position + 1, through + 1):
+                held.pop(seq, None)
 
     async def _next_rows(self, conn: ReadConn, limit: int) -> list[stream_repo.Row]:
         return await stream_repo.tail(conn, after_seq=self.position, limit=limit)

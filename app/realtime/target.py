@@ -34,8 +34,11 @@ class RealtimeTarget:
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         return None
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         if kind is DeliveryKind.PUBLISHED:
-            await self._hub.published(rows)
+            private = None if channel is None else bool(channel["private"])
+            await self._hub.published(rows, private=private)
         else:
             await self._hub.replayed(rows)

@@ -230,7 +230,9 @@ class WebhookOutbox:
                 )
         return matched
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         """Wakes the dispatcher when a webhook is enabled. What only paused webhooks get
         (skipped ranges) waits for its next poll, which expands many outbox rows at once."""
         if self._enabled:

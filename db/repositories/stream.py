@@ -3,32 +3,51 @@
 The tail reads without a scope (it fans out to every subscriber and applies each one's
 scope in memory); backlogs and relation checks are scoped like every other event read.
 Tail rows carry ``channel_private`` so the in-memory scope check needs no second query.
+``tail_row`` builds that row from an event this process has just stored, for the tail to
+take it without reading it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
 
 from db.database import ReadConn
+from db.event_fields import JSON_COLUMNS
 from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope
 from db.repositories.events import scoped_filter
 from db.tables import channels_view, events_view, positions_table, tokens_table
+from db.types import json_as_read
 
 Row = dict[str, Any]
 CHANNEL_PRIVATE = "channel_private"
+_TAIL_COLUMNS = tuple(events_view.c.keys())
+"""The event columns of a tail row, in its order (then ``CHANNEL_PRIVATE``)."""
 
 
 def _tail_select() -> Select[Any]:
     e, c = events_view, channels_view
-    return select(*e.c, c.c.private.label(CHANNEL_PRIVATE)).select_from(
-        e.join(c, c.c.id == e.c.channel_id)
-    )
+    return select(
+        *(e.c[name] for name in _TAIL_COLUMNS), c.c.private.label(CHANNEL_PRIVATE)
+    ).select_from(e.join(c, c.c.id == e.c.channel_id))
+
+
+def tail_row(stored: Mapping[str, Any], *, private: bool, dialect: str) -> Row:
+    """The row ``tail`` reads for an event this process has just stored and committed
+    (``stored`` as ``event_writes`` returned it, ``seq`` set) in a channel whose ``private``
+    flag is ``private``: the same keys in the same order, the values as the database gives
+    them back. ``ValueError`` when a JSON value may come back otherwise than can be told
+    here (``json_as_read``)."""
+    row = {name: stored[name] for name in _TAIL_COLUMNS}
+    for name in JSON_COLUMNS:
+        row[name] = json_as_read(row[name], dialect)
+    row[CHANNEL_PRIVATE] = private
+    return row
 
 
 async def last_position(conn: ReadConn) -> tuple[int, str | None]:

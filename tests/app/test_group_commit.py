@@ -5,7 +5,7 @@ with its own contiguous positions, its own outbox row, and its own failure."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -141,7 +141,9 @@ class Outbox:
     async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:
         raise AssertionError("a one-statement publish stages in its statement")
 
-    async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[Any], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         return None
 
 

@@ -4,7 +4,7 @@ delivered again; a different request under the same key is a conflict."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,9 @@ class Recorder:
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         self.staged.extend(row["id"] for row in rows)
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         self.delivered.extend(row["id"] for row in rows)
 
 

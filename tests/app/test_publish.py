@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -221,7 +221,9 @@ async def test_hooks_run_in_and_after_the_transaction(
         async def stage(self, conn: Any, rows: Sequence[Any], kind: DeliveryKind) -> None:
             seen.append(f"stage:{kind.value}:{len(rows)}")
 
-        async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+        async def committed(
+            self, rows: Sequence[Any], kind: DeliveryKind, channel: Mapping[str, Any] | None
+        ) -> None:
             seen.append(f"committed:{await event_count(db)}")
 
     delivery = Delivery((Recorder(),))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -98,7 +98,9 @@ class NeedsTransaction:
     async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:
         return None
 
-    async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[Any], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         return None
 
 

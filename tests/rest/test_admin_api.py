@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.auth.principal import ADMIN as ADMIN_PRINCIPAL
@@ -181,7 +181,9 @@ async def test_replay_service_calls_the_delivery_hook(world: World, database_url
             assert kind is DeliveryKind.REPLAYED
             staged.extend(row["id"] for row in rows)
 
-        async def committed(self, rows: Sequence[Any], kind: DeliveryKind) -> None:
+        async def committed(
+            self, rows: Sequence[Any], kind: DeliveryKind, channel: Mapping[str, Any] | None
+        ) -> None:
             assert kind is DeliveryKind.REPLAYED
             delivered.extend(row["id"] for row in rows)
 

@@ -4,7 +4,7 @@ the delivery log, the outbox's transaction and /metrics."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -162,7 +162,9 @@ class Refuses:
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         raise RuntimeError("refused")
 
-    async def committed(self, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
+    async def committed(
+        self, rows: Sequence[EventRow], kind: DeliveryKind, channel: Mapping[str, Any] | None
+    ) -> None:
         raise AssertionError("never committed")
 
 
