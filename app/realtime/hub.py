@@ -255,6 +255,8 @@ class Hub:
             # batch as backlog, and it is not in ``routes``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
             await self._fan_out(batch, routes, replayed=False)
+            if len(rows) == limit:  # a burst: let subscribers drain before the next batch
+                await asyncio.sleep(0)
 
     def _take_held(self, limit: int) -> list[stream_repo.Row]:
         """The held rows at ``position + 1, + 2, ...`` (at most ``limit``), taken out."""

@@ -25,7 +25,7 @@ async def test_stop_ends_the_tail_when_a_wake_up_races_the_cancel(settings: Sett
             hub = Hub(db=db, bus=create_bus(settings, db), settings=settings)
             await hub.start()
             await asyncio.sleep(0.05)  # the tail now waits for a wake-up
-            await hub.published([])  # wakes it
+            await hub.published([], private=False)  # wakes it
             for _ in range(ticks):
                 await asyncio.sleep(0)
             stopping = asyncio.create_task(hub.stop())
