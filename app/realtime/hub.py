@@ -67,6 +67,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._held: dict[int, stream_repo.Row] = {}  # seq -> tail row, every seq > position
         self._read_due = True  # the next round reads the database (else: only what is held)
+        self._held_since_read = False  # rows were held since the last read began
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -194,6 +195,8 @@ class Hub:
                 held[seq] = stream_repo.tail_row(row, private=private, dialect=dialect)
             except ValueError:  # a value the database may give back otherwise: read it
                 self._read_due = True
+            else:
+                self._held_since_read = True
 
     def _on_message(self, message: str) -> None:
         kind, _, rest = message.partition(" ")
@@ -210,7 +213,9 @@ class Hub:
     async def _tail(self) -> None:
         while True:
             # Rows held above a hole: wait briefly for the publish that fills it, then read.
-            wait = HOLE_WAIT if self._held else self.settings.stream_poll_seconds
+            # (Rows a read left held were deleted, or committed after it: no new haste.)
+            hole = self._held and self._held_since_read
+            wait = HOLE_WAIT if hole else self.settings.stream_poll_seconds
             try:
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
@@ -241,6 +246,7 @@ class Hub:
                 STREAM_TAIL_FROM_MEMORY.inc()
             elif read:
                 # Run on every wake-up that reads: no checkout ping, a retry instead.
+                self._held_since_read = False
                 rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
                 STREAM_TAIL_FROM_DATABASE.inc()
                 if not rows:

@@ -64,6 +64,15 @@ async def _take(stream: AsyncIterator[StreamEvent], n: int) -> list[StreamEvent]
     return [await asyncio.wait_for(anext(stream), 10) for _ in range(n)]
 
 
+async def _first_round(api: Api, stream: AsyncIterator[StreamEvent]) -> dict[str, Any]:
+    """Publish one event and take it: the tail's first round, which reads the database
+    anyway (after taking the event), is over when this returns."""
+    (row,) = await publish(api, "pub", {"data": {"first": 1}})
+    await _take(stream, 1)
+    await asyncio.sleep(0.2)
+    return row
+
+
 async def _stored(hub: Hub, ids: list[str]) -> list[stream_repo.Row]:
     """The rows ``stream_repo.tail`` reads for ``ids`` (which follow each other), in order."""
     async with hub.db.read() as conn:
@@ -102,8 +111,7 @@ async def test_local_publishes_are_delivered_without_a_tail_read(
     await seed_basic(api)
     hub = _hub(api)
     async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
-        await publish(api, "pub", {"data": {"first": 1}})
-        await _take(stream, 1)  # the tail's first round, which reads the database anyway
+        await _first_round(api, stream)
         read = _tail_reads(hub, monkeypatch)
         counted = _counted(hub)
         ids: list[str] = []
@@ -125,8 +133,7 @@ async def test_rows_not_held_are_read_in_order(api: Api, monkeypatch: pytest.Mon
     hub = _hub(api)
     read = _tail_reads(hub, monkeypatch)
     async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
-        await publish(api, "pub", {"data": {"first": 1}})
-        await _take(stream, 1)  # the tail's first round, which reads the database anyway
+        await _first_round(api, stream)
         floats = [row["id"] for row in await publish(api, "pub", {"data": 1.0}, {"data": 2.5})]
         monkeypatch.setattr("app.realtime.hub.HELD_MAX", 2)
         events = [{"data": {"i": i}} for i in range(3)]
@@ -159,8 +166,7 @@ async def test_a_hole_below_the_held_rows_is_read_not_skipped(
     monkeypatch.setattr(hub, "published", published)
     async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
         skip["on"] = False
-        await publish(api, "pub", {"data": {"first": 1}})
-        await _take(stream, 1)  # the tail's first round, which reads the database anyway
+        await _first_round(api, stream)
         skip["on"] = True
         ids = [row["id"] for row in await publish(api, "pub", {"data": {"lost": 1}})]
         skip["on"] = False
@@ -169,6 +175,27 @@ async def test_a_hole_below_the_held_rows_is_read_not_skipped(
         got = await _take(stream, len(ids))
     assert [item.row["id"] for item in got] == ids
     _same(got, await _stored(hub, ids))
+
+
+async def test_a_held_row_a_read_did_not_return_does_not_keep_the_tail_reading(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row held above a hole that the database no longer has (deleted since) waits for
+    the timer like everything else, rather than a read every ``HOLE_WAIT``."""
+    await seed_basic(api)
+    hub = _hub(api)
+    async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
+        row = await _first_round(api, stream)
+        read = _tail_reads(hub, monkeypatch)
+        counted = _counted(hub)
+        (stored,) = await _stored(hub, [row["id"]])
+        gone = {**stored, "id": "gone", "seq": hub.position + 1000}
+        await hub.published([gone], private=False)
+        await asyncio.sleep(0.3)
+        assert counted()["database"] == 1
+        assert not read
+        (after,) = await publish(api, "pub", {"data": {"after": 1}})
+        assert [item.row["id"] for item in await _take(stream, 1)] == [after["id"]]
 
 
 async def test_concurrent_publishes_in_order_exactly_once(api: Api) -> None:
