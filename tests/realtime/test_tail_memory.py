@@ -8,23 +8,19 @@ Every test compares what subscribers got with what the database holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from asgi_lifespan import LifespanManager
 
 from app.auth.principal import ADMIN
-from app.main import create_app
 from app.realtime.hub import Hub
 from app.realtime.streams import StreamEvent, open_stream
 from app.settings import Settings
 from app.state import AppState
 from db.repositories import stream as stream_repo
-from tests.fixtures.app import Api, clean_shutdown
+from tests.fixtures.app import Api, running_api
 from tests.graphql.helpers import publish, seed_basic
 
 # Key order, numbers jsonb writes otherwise, non-ASCII keys of equal length, nesting.
@@ -219,26 +215,13 @@ async def test_concurrent_publishes_in_order_exactly_once(api: Api) -> None:
     assert counted()["memory"] >= 1
 
 
-@contextlib.asynccontextmanager
-async def _second_app(settings: Settings) -> AsyncIterator[Api]:
-    """Another app on the same database: a second process, as far as the hubs know."""
-    app = create_app(settings)
-    async with (
-        clean_shutdown(),
-        LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager,
-    ):
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Api(http, app)
-
-
 async def test_another_app_interleaving_loses_and_repeats_nothing(
     api: Api, settings: Settings
 ) -> None:
     await seed_basic(api)
     hub = _hub(api)
     async with (
-        _second_app(settings) as other,
+        running_api(settings) as other,
         open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream,
     ):
         ids: list[str] = []
