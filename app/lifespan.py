@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -63,6 +64,7 @@ def build_lifespan(
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         prune = start_prune_task(db)
         dispatcher.start()
+        warming = asyncio.create_task(db.warm(settings.db_warm_connections), name="db-warm")
         _tune_gc()
         try:
             yield
@@ -70,7 +72,11 @@ def build_lifespan(
             # Each step is bounded (a stuck one is named in a warning with the tasks'
             # stacks, app/tasks.py) and the next still runs.
             await bounded("the webhook dispatcher's round", dispatcher.stop(), 10)
-            await bounded("the retention and prune tasks", cancel_and_wait(retention, prune), 5)
+            await bounded(
+                "the retention, prune and warm-up tasks",
+                cancel_and_wait(retention, prune, warming),
+                5,
+            )
             # Its bus closes its connections within 5 s each (app/realtime/redis_bus.py).
             await bounded("the realtime hub and bus", hub.stop(), 20)
             await bounded("closing the database connections", db.dispose(), 10)

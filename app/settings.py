@@ -43,8 +43,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         20,
         ge=1,
-        description="PostgreSQL read connections kept per process (up to 1.5x under load;"
-        " writers get half as many): mind max_connections with --workers",
+        description="PostgreSQL connections per process: reads open up to 1.5x this many as"
+        " the load needs and keep them, writers up to 0.75x: mind max_connections with"
+        " --workers",
+    )
+    db_warm_connections: int = Field(
+        8,
+        ge=0,
+        description="PostgreSQL connections of each pool (read, write) opened in the"
+        " background at start-up, so that the first requests do not open them (0: none)",
     )
     sqlite_busy_timeout_ms: int = Field(
         5000, ge=0, description="How long a SQLite writer waits for the lock before a 503"

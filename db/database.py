@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -167,6 +168,40 @@ class Database:
         except Exception as exc:
             _reraise(exc)
 
+    async def warm(self, count: int) -> None:
+        """Open up to ``count`` connections of each PostgreSQL pool at once and leave them
+        pooled, so that the first requests after a start (or a burst of them) do not each
+        open one. A connection that cannot be opened is skipped: the pool opens it on first
+        use, as it would have without this. No-op on SQLite."""
+        if self.dialect != "postgresql" or count <= 0:
+            return
+        engines = (self._read_engine, self._write_engine)
+        wanted = sum(min(count, _bound(engine)) for engine in engines)
+        settled = 0
+        all_settled = asyncio.Event()
+
+        def settle() -> None:
+            nonlocal settled
+            settled += 1
+            if settled == wanted:
+                all_settled.set()
+
+        async def hold(engine: AsyncEngine) -> None:
+            done = False
+            try:
+                async with engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+                    done = True
+                    settle()
+                    await all_settled.wait()  # held together: each one is a new connection
+            except Exception:  # e.g. the database is down: the pool opens it on first use
+                if not done:
+                    settle()
+
+        await asyncio.gather(
+            *(hold(engine) for engine in engines for _ in range(min(count, _bound(engine))))
+        )
+
     async def ping(self) -> bool:
         try:
             async with self._read_engine.connect() as conn:
@@ -190,6 +225,11 @@ class Database:
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()
         await self._sqlite_threads.ended()
+
+
+def _bound(engine: AsyncEngine) -> int:
+    size: int = engine.pool.size()  # type: ignore[attr-defined]  # QueuePool
+    return size
 
 
 def _reraise(exc: Exception) -> NoReturn:

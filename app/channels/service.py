@@ -9,8 +9,9 @@ from typing import Any
 from app.auth.principal import Principal, require_admin
 from app.channels.schemas import compile_schema
 from app.errors import BadInput, Conflict, NotFound
+from app.events import channel_cache
 from app.workspaces.service import validate_name, validate_slug
-from db.database import Database
+from db.database import Database, WriteConn
 from db.repositories import channels as channel_repo
 from db.repositories import workspaces as workspace_repo
 from db.repositories.channels import ChannelRow
@@ -43,6 +44,22 @@ def _check_schemas(schemas: Any, *, path: str) -> dict[str, Any]:
     return checked
 
 
+async def _versioned(
+    db: Database, conn: WriteConn, channel_id: str
+) -> tuple[ChannelRow, str] | None:
+    """The channel as this transaction wrote it, with its row version (PostgreSQL, where
+    publishes keep channels: ``app/events/channel_cache.py``)."""
+    if db.dialect != "postgresql":
+        return None
+    return await channel_repo.get_channel_versioned(conn, channel_id)
+
+
+def _keep(db: Database, versioned: tuple[ChannelRow, str] | None) -> None:
+    """After the commit: the next publish into the channel in this process reads nothing."""
+    if versioned is not None:
+        channel_cache.remember(db, *versioned)
+
+
 async def create_channel(
     *,
     db: Database,
@@ -73,11 +90,14 @@ async def create_channel(
         if not await workspace_repo.workspace_exists(conn, workspace_id):
             raise missing
         try:
-            return await channel_repo.insert_channel(conn, row)
+            created = await channel_repo.insert_channel(conn, row)
         except DuplicateKeyError:
             raise Conflict(f"channel {id!r} already exists", path="input.id") from None
         except MissingReferenceError:
             raise missing from None
+        versioned = await _versioned(db, conn, id)
+    _keep(db, versioned)
+    return created
 
 
 async def update_channel(
@@ -103,8 +123,10 @@ async def update_channel(
         values["schemas"] = _check_schemas(schemas, path="input.schemas")
     async with db.transaction() as conn:
         row = await channel_repo.update_channel(conn, id, values)
+        versioned = await _versioned(db, conn, id) if row is not None else None
     if row is None:
         raise NotFound(f"channel {id!r} not found", path="id")
+    _keep(db, versioned)
     return row
 
 
@@ -113,6 +135,7 @@ async def delete_channel(*, db: Database, principal: Principal, id: str) -> str:
     require_admin(principal)
     async with db.transaction() as conn:
         deleted = await channel_repo.delete_channel(conn, id)
+    channel_cache.forget(db, id)
     if not deleted:
         raise NotFound(f"channel {id!r} not found", path="id")
     return id

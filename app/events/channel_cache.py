@@ -53,7 +53,19 @@ async def with_channel(
     if found is None:
         return await store(None, None)
     result = await store(found[0], None)  # just read: as current as any read before an insert
+    remember(db, *found)
+    return result
+
+
+def remember(db: Database, channel: ChannelRow, version: str) -> None:
+    """Keep ``channel`` at row ``version``: read by a publish, or just written (created or
+    updated) by this process, so that the next publish into it reads nothing."""
+    cache = _caches.setdefault(db, {})
     if len(cache) >= MAX_CHANNELS:
         cache.clear()
-    cache[channel_id] = found
-    return result
+    cache[str(channel["id"])] = (channel, version)
+
+
+def forget(db: Database, channel_id: str) -> None:
+    """Drop the copy of a channel this process deleted (the insert would notice anyway)."""
+    _caches.get(db, {}).pop(channel_id, None)

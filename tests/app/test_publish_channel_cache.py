@@ -55,10 +55,7 @@ async def _seqs(db: Database) -> list[int]:
         return list((await conn.execute(text("SELECT seq FROM events ORDER BY seq"))).scalars())
 
 
-async def test_a_cached_channel_costs_no_read(
-    db: Database, settings: Settings, channel: str
-) -> None:
-    await _publish(db, settings, channel)  # reads and keeps the channel
+async def _publish_is_one_insert(db: Database, settings: Settings, channel: str) -> None:
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -72,6 +69,32 @@ async def test_a_cached_channel_costs_no_read(
         event.remove(engine, "after_cursor_execute", seen)
     assert len(statements) == 1
     assert "INSERT INTO events" in statements[0]
+
+
+async def test_a_cached_channel_costs_no_read(
+    db: Database, other: Database, settings: Settings, channel: str
+) -> None:
+    await _publish(other, settings, channel)  # reads and keeps the channel
+    await _publish_is_one_insert(other, settings, channel)
+
+
+async def test_a_channel_created_or_updated_here_is_kept_at_once(
+    db: Database, settings: Settings, channel: str
+) -> None:
+    """The process that wrote the channel keeps it with its new row version: the first
+    publish after a create (a client that sets up and publishes at once) reads nothing,
+    and an update applies to the very next publish."""
+    await _publish_is_one_insert(db, settings, channel)  # created by the fixture
+    await update_channel(
+        db=db, principal=ADMIN, id=channel, strict_types=True, schemas={"t": SCHEMA}
+    )
+    await _publish_is_one_insert(db, settings, channel)
+    with pytest.raises(BadInput, match="accepts only the types it lists"):
+        await _publish(db, settings, channel, type="free")
+    assert await _seqs(db) == [1, 2]
+    await delete_channel(db=db, principal=ADMIN, id=channel)
+    with pytest.raises(NotFound):
+        await _publish(db, settings, channel)
 
 
 async def test_strict_types_set_by_another_process_apply_to_the_next_publish(
