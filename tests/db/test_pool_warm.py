@@ -75,9 +75,7 @@ async def test_warm_without_a_database_returns_quietly(dialect: str) -> None:
         await database.dispose()
 
 
-async def test_start_up_warms_the_pools_in_the_background(
-    settings: Settings, dialect: str
-) -> None:
+async def test_start_up_warms_the_pools_in_the_background(settings: Settings, dialect: str) -> None:
     if dialect != "postgresql":
         pytest.skip("SQLite has no connection pool to warm")
     app = create_app(settings.model_copy(update={"db_warm_connections": 5}))
