@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from db.database import ReadConn
 from db.event_fields import JSON_COLUMNS
 from db.query.ast import Filter
 from db.query.dialect_sql import is_one_of
 from db.query.scope import ReadScope
+from db.repositories.driver_fetch import fetch_rows
 from db.repositories.events import scoped_filter
 from db.tables import channels_view, events_view, positions_table, tokens_table
 from db.types import json_as_read
@@ -57,11 +58,20 @@ async def last_position(conn: ReadConn) -> tuple[int, str | None]:
     return int(last), found.scalar_one_or_none()
 
 
+# Built once and sent through the driver (``driver_fetch``): the tail reads on every
+# wake-up that its kept rows do not answer (another process's publishes, the timer).
+_TAIL = (
+    _tail_select()
+    .where(events_view.c.seq > bindparam("after_seq"))
+    .order_by(events_view.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
 async def tail(conn: ReadConn, *, after_seq: int, limit: int) -> list[Row]:
     """Events with ``seq > after_seq`` in ``seq`` order, every channel, at most ``limit``."""
-    e = events_view
-    stmt = _tail_select().where(e.c.seq > after_seq).order_by(e.c.seq).limit(limit)
-    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+    rows = await fetch_rows(conn, _TAIL, {"after_seq": after_seq, "limit": limit})
+    return [dict(row) for row in rows]
 
 
 async def by_ids(conn: ReadConn, ids: Sequence[str]) -> list[Row]:

@@ -15,7 +15,7 @@ from app.events.read import EventPage, EventQuery, PageRequest, list_events
 from db.database import Database
 from db.query.ast import And, Compare, Filter, Not, Or, OrderKey, Related
 from db.query.scope import ADMIN_SCOPE, ANONYMOUS_SCOPE, ReadScope
-from db.repositories import driver_fetch
+from db.repositories import driver_fetch, stream
 from db.repositories.event_statements import related_columns
 from tests.app.test_read_events import seed
 from tests.db.test_read_retry import _backend
@@ -133,3 +133,17 @@ async def test_a_page_read_with_its_total_in_one_snapshot_takes_sqlalchemy(db: D
     fast, general = await _both(db, ADMIN_SCOPE, EventQuery(), request, with_total=True)
     assert fast == general
     assert not driver_fetch._COMPILED
+
+
+async def test_the_realtime_tail_through_the_driver_equals_sqlalchemy(db: Database) -> None:
+    def typed(rows: list[dict[str, Any]]) -> Any:
+        return [[(key, type(value), value) for key, value in row.items()] for row in rows]
+
+    driver_fetch._COMPILED.clear()
+    async with db.read() as conn:
+        fast = await stream.tail(conn, after_seq=2, limit=5)
+        assert [compiled is not None for _, compiled in driver_fetch._COMPILED.values()] == [True]
+        with through_sqlalchemy():
+            general = await stream.tail(conn, after_seq=2, limit=5)
+    assert len(fast) == 5
+    assert typed(fast) == typed(general)
