@@ -103,7 +103,7 @@ async def test_generated_filters_deliver_exactly_the_query_engines_answer(api: A
         assert len(streams) >= len(samples) // 2
         events = await _setup(state.db, 4)
         seq = {row["id"]: row["seq"] for row in events}
-        await state.hub.published([])  # wake the tail (the rows went in without publish)
+        await state.hub.published([], private=False)  # wake the tail (rows stored without publish)
         nonempty = 0
         for f, scope, stream in streams:
             expected = sorted(await _sql(state.db, f, scope), key=seq.__getitem__)
