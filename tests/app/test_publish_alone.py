@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.auth.principal import ADMIN
+from app.events import channel_cache
 from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.publish import EventDraft, publish_events
 from app.realtime.bus import PostgresBus
@@ -138,6 +139,7 @@ async def test_a_lost_connection_before_the_write_runs_the_publish_again_once(
     async def backend(conn: WriteConn) -> Any:
         return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
+    channel_cache.forget(db, channel)  # the publish reads it: a statement before the write
     terminate_backend(await db.run_alone(backend))
     rows = await _publish_one(db, settings, channel, Delivery())
     async with db.read() as conn:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from app.auth.principal import ADMIN
+from app.channels.service import update_channel
 from db.database import Database
 from tests.app.test_publish_alone import _position_lock_is_free, statements_sent
 from tests.fixtures.app import Api
@@ -127,7 +129,11 @@ async def test_a_held_channel_made_private_since_stages_nothing_for_a_creator_wh
     await create_webhook(api, receiver, token=await subscribe_token(api, "secret"))
     db: Database = api.app.state.eventgraph.db
     [first] = await publish(api, "market", {"data": 1})  # public: the creator reads it
-    await api.ok('mutation { updateChannel(id: "market", input: {private: true}) { id } }')
+    other = Database(db.url)  # another process: this one's held copy goes stale
+    try:
+        await update_channel(db=other, principal=ADMIN, id="market", private=True)
+    finally:
+        await other.dispose()
     with event_inserts(db) as inserts:
         [second] = await publish(api, "market", {"data": 2})
     stale, fresh = (statement for statement, _ in inserts)
