@@ -102,12 +102,15 @@ def _counted(hub: Hub) -> Callable[[], dict[str, float]]:
 
 
 async def test_local_publishes_are_delivered_without_a_tail_read(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     await seed_basic(api)
     hub = _hub(api)
+    # No timer round during the test: one may read a row committed here before its
+    # publish handed it over (a legitimate read, which would fail the check below).
+    monkeypatch.setattr(hub.settings, "stream_poll_seconds", 60.0)
     async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
-        await _first_round(api, stream)
+        await _first_round(api, stream)  # its round starts the tail's wait with 60 s
         read = _tail_reads(hub, monkeypatch)
         counted = _counted(hub)
         ids: list[str] = []
@@ -117,7 +120,11 @@ async def test_local_publishes_are_delivered_without_a_tail_read(
             ids += [row["id"] for row in await publish(api, channel, *events)]
         got = await _take(stream, len(ids))
     assert [item.row["id"] for item in got] == ids
-    assert not read, "an event published here was read back from the database"
+    # On Redis every test's publishes wake this tail (one channel for all): such a read may
+    # return a row committed here before its publish handed it over, as it may in a real
+    # deployment with several processes; SQLite and PostgreSQL runs hold the strict check.
+    if request.config.getoption("--broadcast") != "redis":
+        assert not read, "an event published here was read back from the database"
     assert counted()["memory"] >= 1
     _same(got, await _stored(hub, ids))
 
@@ -188,7 +195,9 @@ async def test_a_held_row_a_read_did_not_return_does_not_keep_the_tail_reading(
         gone = {**stored, "id": "gone", "seq": hub.position + 1000}
         await hub.published([gone], private=False)
         await asyncio.sleep(0.3)
-        assert counted()["database"] == 1
+        # One read for the hole; a read every HOLE_WAIT would be about 15. Other wake-ups
+        # may add a few: the timer, and on Redis every test's publishes (one channel).
+        assert 1 <= counted()["database"] <= 5
         assert not read
         (after,) = await publish(api, "pub", {"data": {"after": 1}})
         assert [item.row["id"] for item in await _take(stream, 1)] == [after["id"]]
