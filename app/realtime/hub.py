@@ -89,8 +89,10 @@ class Hub:
 
     async def _take_position(self) -> bool:
         try:
-            async with self.db.read() as conn:
-                self.position, self.position_id = await stream_repo.last_position(conn)
+            # No checkout ping (a retry instead, as the tail's reads): a ping that fails on a
+            # fresh connection three times over is not a DatabaseUnavailable, and would stop
+            # the process from starting.
+            self.position, self.position_id = await self.db.run_read(stream_repo.last_position)
         except DatabaseUnavailable:
             return False
         self._held.clear()
