@@ -204,6 +204,9 @@ def create_engines(
         isolation_level="AUTOCOMMIT",
         pool_size=read_pool_bound(pool_size),
         max_overflow=0,
+        # The connection returned last is handed out first: a process that is not busy
+        # keeps using a few connections, whose server processes are warm.
+        pool_use_lifo=True,
         **common,
     )
     _check_at_checkout(read)
@@ -214,6 +217,7 @@ def create_engines(
         url,
         pool_size=write_pool_bound(pool_size),
         max_overflow=0,
+        pool_use_lifo=True,
         **common,
     )
     _check_at_checkout(write)

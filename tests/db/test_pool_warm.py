@@ -88,3 +88,18 @@ async def test_start_up_warms_the_pools_in_the_background(settings: Settings, di
         # At least: the hub and the webhook dispatcher may have opened one of their own.
         assert pooled(db._write_engine) >= 5
         assert pooled(db._read_engine) >= 5
+
+
+async def test_requests_one_at_a_time_reuse_one_connection(pg: Database) -> None:
+    """The pools hand out the connection returned last (LIFO): a process that is not busy
+    keeps using the same few connections, whose server processes have their catalog and
+    statements ready, instead of cycling through every pooled one (a fresh server process
+    makes its first publish about 20 ms slower)."""
+    await pg.warm(4)
+
+    async def backend(conn: ReadConn) -> int:
+        pid: int = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+        return pid
+
+    pids = {await pg.run_read(backend) for _ in range(6)}
+    assert len(pids) == 1
