@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from typing import NewType, NoReturn, TypeVar
 
@@ -176,31 +176,16 @@ class Database:
         if self.dialect != "postgresql" or count <= 0:
             return
         engines = (self._read_engine, self._write_engine)
-        wanted = sum(min(count, _bound(engine)) for engine in engines)
-        settled = 0
-        all_settled = asyncio.Event()
-
-        def settle() -> None:
-            nonlocal settled
-            settled += 1
-            if settled == wanted:
-                all_settled.set()
-
-        async def hold(engine: AsyncEngine) -> None:
-            done = False
-            try:
-                async with engine.connect() as conn:
-                    await conn.exec_driver_sql("SELECT 1")
-                    done = True
-                    settle()
-                    await all_settled.wait()  # held together: each one is a new connection
-            except Exception:  # e.g. the database is down: the pool opens it on first use
-                if not done:
-                    settle()
-
-        await asyncio.gather(
-            *(hold(engine) for engine in engines for _ in range(min(count, _bound(engine))))
-        )
+        # All held at once, so each is a new connection; closed (pooled) on leaving.
+        async with AsyncExitStack() as opened:
+            await asyncio.gather(
+                *(
+                    opened.enter_async_context(engine.connect())
+                    for engine in engines
+                    for _ in range(min(count, _bound(engine)))
+                ),
+                return_exceptions=True,  # e.g. the database is down: opened on first use
+            )
 
     async def ping(self) -> bool:
         try:

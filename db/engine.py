@@ -140,16 +140,6 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, immediate: bool, busy_timeou
 CONNECT_TIMEOUT_S = 5.0
 
 
-def read_pool_bound(pool_size: int) -> int:
-    """The PostgreSQL read connections a process may hold for ``db_pool_size``."""
-    return pool_size + pool_size // 2
-
-
-def write_pool_bound(pool_size: int) -> int:
-    """The PostgreSQL write connections a process may hold for ``db_pool_size``."""
-    return max(1, pool_size // 2 + pool_size // 4)
-
-
 def create_engines(
     url: str,
     *,
@@ -202,7 +192,7 @@ def create_engines(
     read = create_async_engine(
         url,
         isolation_level="AUTOCOMMIT",
-        pool_size=read_pool_bound(pool_size),
+        pool_size=pool_size + pool_size // 2,
         max_overflow=0,
         # The connection returned last is handed out first: a process that is not busy
         # keeps using a few connections, whose server processes are warm.
@@ -215,7 +205,7 @@ def create_engines(
     # except ``Database.run_write`` (publishing), which retries instead.
     write = create_async_engine(
         url,
-        pool_size=write_pool_bound(pool_size),
+        pool_size=max(1, pool_size // 2 + pool_size // 4),
         max_overflow=0,
         pool_use_lifo=True,
         **common,
