@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import BindParameter, TextClause
@@ -55,7 +55,9 @@ def _insert_pg_sql(*, checked: bool) -> str:
 WITH pos AS (
     UPDATE event_positions SET last_seq = last_seq + :n WHERE id = 1{check} RETURNING last_seq
 ), r AS (
-    SELECT * FROM unnest({", ".join(f":{c}" for c in _TEXT)}, :created_at) WITH ORDINALITY
+    SELECT * FROM unnest(
+        {", ".join(f":{c}" for c in _TEXT)}, CAST(:created_at AS timestamptz[])
+    ) WITH ORDINALITY
         AS r({_COLUMNS}, created_at, ord)
 ), ins AS (
     INSERT INTO events ({_COLUMNS}, seq, created_at)
@@ -67,7 +69,8 @@ WITH pos AS (
 _INSERT_PARAMS: tuple[BindParameter[Any], ...] = (
     *(bindparam(c, type_=ARRAY(Text)) for c in _TEXT),
     bindparam("n", type_=BigInteger),
-    bindparam("created_at", type_=ARRAY(TIMESTAMP(timezone=True))),
+    # As text (ISO 8601 with its offset), cast by the statement: see ``_part_params``.
+    bindparam("created_at", type_=ARRAY(Text)),
 )
 # Optional parts after the insert: the webhook outbox rows of the parts that have one (each
 # row's events' ids and positions built here from its part's range of ``r``, its webhook
@@ -83,7 +86,8 @@ _OUTBOX_SQL = """, box AS (
     )::text
     FROM pos, unnest(
         CAST(:outbox_kinds AS text[]), CAST(:outbox_hooks AS text[]),
-        CAST(:outbox_firsts AS bigint[]), CAST(:outbox_lasts AS bigint[])
+        CAST(CAST(:outbox_firsts AS text[]) AS bigint[]),
+        CAST(CAST(:outbox_lasts AS text[]) AS bigint[])
     ) AS b(kind, hooks, first, last)
     JOIN r AS f ON f.ord = b.first
     ORDER BY b.first
@@ -219,7 +223,10 @@ def _part_params(parts: Sequence[InsertPart]) -> dict[str, Any]:
     params: dict[str, Any] = {c: [row.get(c) for row in rows] for c in _TEXT}
     params["data"] = [_json(row.get("data")) for row in rows]
     params["meta"] = [_json(row.get("meta")) for row in rows]
-    params["created_at"] = [row["created_at"] for row in rows]
+    # Every array is bound as text[]: asyncpg has no built-in codec for other array
+    # types and looks one up with a catalog query (about 5 ms of server time, planned
+    # afresh) the first time each connection meets it, on the publish's own path.
+    params["created_at"] = [row["created_at"].isoformat() for row in rows]
     params["n"] = len(rows)
     checked = {
         (part.rows[0]["channel_id"], part.channel_version)
@@ -239,7 +246,7 @@ def _part_params(parts: Sequence[InsertPart]) -> dict[str, Any]:
     if boxes:
         kinds, hooks, firsts, lasts = zip(*boxes, strict=True)
         params.update(outbox_kinds=list(kinds), outbox_hooks=list(hooks))
-        params.update(outbox_firsts=list(firsts), outbox_lasts=list(lasts))
+        params.update(outbox_firsts=[str(f) for f in firsts], outbox_lasts=[str(x) for x in lasts])
     return params
 
 

@@ -156,8 +156,14 @@ async def stage_deliveries(
                 cast(bindparam("ids", list(ids), type_=ARRAY(Text)), ARRAY(Text)),
                 cast(bindparam("hooks", list(webhook_ids), type_=ARRAY(Text)), ARRAY(Text)),
                 cast(bindparam("events", list(event_ids), type_=ARRAY(Text)), ARRAY(Text)),
+                # text[] cast to bigint[]: asyncpg would look bigint[] up on each new
+                # connection (db/repositories/event_writes.py, ``_part_params``).
                 cast(
-                    bindparam("seqs", list(event_seqs), type_=ARRAY(BigInteger)), ARRAY(BigInteger)
+                    cast(
+                        bindparam("seqs", [str(s) for s in event_seqs], type_=ARRAY(Text)),
+                        ARRAY(Text),
+                    ),
+                    ARRAY(BigInteger),
                 ),
             )
             .table_valued("id", "webhook_id", "event_id", "event_seq")

@@ -1,22 +1,27 @@
 """The publish insert sent as its pre-compiled text (``event_writes._driver_sql``) stores
 exactly what SQLAlchemy's execute of the same statement stores, in every shape of the
-statement (channel version checked or not, outbox row or not, notice or not)."""
+statement (channel version checked or not, outbox row or not, notice or not); and no
+statement of publishing makes asyncpg look a type up on a new connection."""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
 from db.database import Database, WriteConn
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
+from db.repositories import webhook_outbox as outbox_repo
 from db.repositories.event_writes import InsertPart, OutboxRow
 from tests.db.rows import insert_channel, insert_workspaces
+from tests.webhooks.conftest import store_webhook
 
 SHAPES = list(itertools.product((False, True), repeat=3))
 _STORED = (
@@ -78,8 +83,9 @@ async def _store(db: Database, shape: tuple[bool, bool, bool], *, general: bool)
             await event_writes.insert_parts(conn, parts, notice=note)
         stored = (await conn.execute(text(_STORED), {"after": after_seq})).mappings().all()
         boxes = (await conn.execute(text(_OUTBOX), {"after": after_box})).mappings().all()
-        seqs = [row["seq"] for part in parts for row in part.rows] if not general else None
-        return [dict(r) for r in stored], [dict(b) for b in boxes], after_seq, seqs
+        rows = [row for part in parts for row in part.rows]
+        prepared = None if general else [(row["seq"], row["created_at"]) for row in rows]
+        return [dict(r) for r in stored], [dict(b) for b in boxes], after_seq, prepared
 
     return await db.run_write(work)
 
@@ -106,9 +112,48 @@ async def test_driver_sql_stores_what_sqlalchemy_stores(
     db: Database, shape: tuple[bool, bool, bool]
 ) -> None:
     general, general_boxes, general_after, _ = await _store(db, shape, general=True)
-    driver, driver_boxes, driver_after, seqs = await _store(db, shape, general=False)
+    driver, driver_boxes, driver_after, prepared = await _store(db, shape, general=False)
     assert len(driver) == 3
-    assert seqs == [row["seq"] for row in driver]  # the statement's positions set on the rows
+    # the statement's positions set on the rows, their prepared times stored as they were
+    assert prepared == [(row["seq"], row["created_at"]) for row in driver]
     assert _relative(driver, driver_after) == _relative(general, general_after)
     assert _boxes(driver_boxes, driver_after) == _boxes(general_boxes, general_after)
     assert len(driver_boxes) == (1 if shape[1] else 0)
+
+
+async def test_publishing_on_new_connections_looks_up_no_type(
+    db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncpg has built-in codecs for text[] but for no other array type: it looks one up
+    with a catalog query (about 5 ms of server time) the first time each connection meets
+    it, in the request that does. Publishing binds its arrays as text[]."""
+    looked_up: list[list[int]] = []
+    original = asyncpg.connection.Connection._introspect_types
+
+    async def spy(self: asyncpg.Connection, typeoids: Any, *args: Any) -> Any:
+        looked_up.append(sorted(typeoids))
+        return await original(self, typeoids, *args)
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "_introspect_types", spy)
+    for shape in SHAPES:
+        fresh = Database(database_url)  # its connections have met no type yet
+        try:
+            await _store(fresh, shape, general=False)
+        finally:
+            await fresh.dispose()
+    fresh = Database(database_url)
+    try:
+        async with fresh.transaction() as conn:
+            now = datetime.now(UTC)
+            await store_webhook(conn, "H" * 26, now)
+            await outbox_repo.stage_deliveries(
+                conn, ids=["msg_1"], webhook_ids=["H" * 26], event_ids=["e1"],
+                event_seqs=[7], kind="event.published", now=now,
+            )  # fmt: skip
+            staged = await conn.scalar(
+                text("SELECT event_seq FROM webhook_deliveries WHERE id = 'msg_1'")
+            )
+        assert staged == 7
+    finally:
+        await fresh.dispose()
+    assert looked_up == []
