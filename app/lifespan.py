@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from app.events.delivery import Delivery
 from app.events.idempotency import start_prune_task
+from app.events.publish import rehearsal
 from app.events.retention import start_retention_task
 from app.realtime.bus import create_bus
 from app.realtime.hub import Hub
@@ -64,7 +65,9 @@ def build_lifespan(
         retention = start_retention_task(state)  # None unless RETENTION_DAYS is set
         prune = start_prune_task(db)
         dispatcher.start()
-        warming = asyncio.create_task(db.warm(settings.db_warm_connections), name="db-warm")
+        warming = asyncio.create_task(
+            db.warm(settings.db_warm_connections, rehearse=rehearsal(delivery)), name="db-warm"
+        )
         _tune_gc()
         try:
             yield

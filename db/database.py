@@ -168,22 +168,33 @@ class Database:
         except Exception as exc:
             _reraise(exc)
 
-    async def warm(self, count: int) -> None:
+    async def warm(
+        self, count: int, *, rehearse: Callable[[WriteConn], Awaitable[None]] | None = None
+    ) -> None:
         """Open up to ``count`` connections of each PostgreSQL pool at once and leave them
         pooled, so that the first requests after a start (or a burst of them) do not each
-        open one. A connection that cannot be opened is skipped: the pool opens it on first
-        use, as it would have without this. No-op on SQLite."""
+        open one; on each write connection, run ``rehearse`` in a transaction rolled back
+        (a write's first run on a server process costs more: ``event_writes.rehearse_publish``).
+        A connection that cannot be opened, or whose rehearsal fails, is skipped: the pool
+        opens it on first use, as it would have without this. No-op on SQLite."""
         if self.dialect != "postgresql" or count <= 0:
             return
-        engines = (self._read_engine, self._write_engine)
+
+        async def open_write(opened: AsyncExitStack) -> None:
+            conn = await opened.enter_async_context(self._write_engine.connect())
+            if rehearse is not None:
+                async with conn.begin() as transaction:
+                    await rehearse(WriteConn(conn))
+                    await transaction.rollback()
+
         # All held at once, so each is a new connection; closed (pooled) on leaving.
         async with AsyncExitStack() as opened:
             await asyncio.gather(
                 *(
-                    opened.enter_async_context(engine.connect())
-                    for engine in engines
-                    for _ in range(min(count, _bound(engine)))
+                    opened.enter_async_context(self._read_engine.connect())
+                    for _ in range(min(count, _bound(self._read_engine)))
                 ),
+                *(open_write(opened) for _ in range(min(count, _bound(self._write_engine)))),
                 return_exceptions=True,  # e.g. the database is down: opened on first use
             )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -173,6 +174,13 @@ async def publish_events(
     EVENTS_PUBLISHED.inc(len(stored))
     await delivery.committed(stored, DeliveryKind.PUBLISHED, channel)
     return stored
+
+
+def rehearsal(delivery: Delivery) -> Callable[[WriteConn], Awaitable[None]]:
+    """A publish for ``Database.warm`` to rehearse on each connection and roll back: the
+    statement a one-statement publish sends, with the wake-up notice it sends."""
+    notices = delivery.wake_notices(DeliveryKind.PUBLISHED)
+    return partial(event_writes.rehearse_publish, notice=notices[0] if len(notices) == 1 else None)
 
 
 async def _publish_alone(

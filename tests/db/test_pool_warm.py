@@ -4,9 +4,11 @@ opened: a connection is never opened per request once the pool has it."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
@@ -103,3 +105,45 @@ async def test_requests_one_at_a_time_reuse_one_connection(pg: Database) -> None
 
     pids = {await pg.run_read(backend) for _ in range(6)}
     assert len(pids) == 1
+
+
+async def test_start_up_rehearses_a_publish_on_each_write_connection(
+    settings: Settings, dialect: str
+) -> None:
+    """Each warmed write connection has run the publish statement (so its server process
+    has it prepared, with the table's caches filled) in a transaction rolled back: nothing
+    it wrote remains and no position was taken."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite has no connection pool to warm")
+    app = create_app(settings.model_copy(update={"db_warm_connections": 3}))
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+        db: Database = app.state.eventgraph.db
+        for _ in range(500):
+            if pooled(db._write_engine) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        held = pooled(db._write_engine)
+        async with AsyncExitStack() as stack:
+            conns = [
+                await stack.enter_async_context(db._write_engine.connect()) for _ in range(held)
+            ]
+            prepared = [
+                await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_prepared_statements"
+                        # (split, or this statement would find itself)
+                        " WHERE statement LIKE '%INSERT INTO ev' || 'ents%'"
+                    )
+                )
+                for conn in conns
+            ]
+            # The hub and the webhook dispatcher may have opened one of their own.
+            assert sum(1 for count in prepared if count) >= 3, prepared
+            left = await conns[0].scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM workspaces)"
+                    " + (SELECT count(*) FROM channels) + (SELECT count(*) FROM events)"
+                    " + (SELECT last_seq FROM event_positions)"
+                )
+            )
+            assert left == 0
