@@ -42,11 +42,13 @@ async def capture_engine_sql(
 
     # The realtime tail reads new events in the background (it showed up as Q1's second
     # statement): at its longest interval it runs at most once while the bodies are sent.
+    # No warm-up: its rehearsed publish would be captured as part of a query.
     settings = Settings(
         database_url=database_url,
         admin_token=token,
         log_level="WARNING",
         stream_poll_seconds=60,
+        db_warm_connections=0,
     )
     app = create_app(settings)
     event.listen(Engine, "before_cursor_execute", listener)
