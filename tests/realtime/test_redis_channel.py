@@ -15,7 +15,6 @@ import pytest
 from app.realtime.bus import Bus, create_bus
 from app.settings import Settings
 from db.database import Database
-from tests.fixtures.databases import DatabaseFactory
 from tests.fixtures.servers import redis_url
 
 
@@ -51,15 +50,8 @@ async def process(stack: AsyncExitStack, url: str) -> AsyncIterator[Process]:
     yield proc
 
 
-@pytest.fixture
-def second_database_url(database_factory: DatabaseFactory) -> AsyncIterator[str]:
-    url = database_factory.new_url()
-    yield url
-    database_factory.drop(url)
-
-
 async def test_deployments_on_two_databases_do_not_wake_each_other(
-    request: pytest.FixtureRequest, database_url: str, second_database_url: str
+    request: pytest.FixtureRequest, database_url: str, second_url: str
 ) -> None:
     if request.config.getoption("--broadcast") != "redis":
         pytest.skip("needs Redis: run with --broadcast redis")
@@ -68,8 +60,8 @@ async def test_deployments_on_two_databases_do_not_wake_each_other(
         # copy of the same migrated template, as a restored or cloned database would be).
         a1 = await stack.enter_async_context(process(stack, database_url))
         a2 = await stack.enter_async_context(process(stack, database_url))
-        b1 = await stack.enter_async_context(process(stack, second_database_url))
-        b2 = await stack.enter_async_context(process(stack, second_database_url))
+        b1 = await stack.enter_async_context(process(stack, second_url))
+        b2 = await stack.enter_async_context(process(stack, second_url))
 
         await a1.bus.publish("p a1 1")
         await b1.bus.publish("p b1 1")
