@@ -176,7 +176,7 @@ def create_bus(settings: Settings, db: Database) -> Bus:
     if url.startswith(("redis://", "rediss://")):
         from app.realtime.redis_bus import RedisBus
 
-        return RedisBus(url, settings.bus_check_seconds)
+        return RedisBus(url, settings.bus_check_seconds, db)
     if url.startswith(("postgres://", "postgresql://", "postgresql+asyncpg://")):
         return PostgresBus(db, url, settings.bus_check_seconds)
     raise ValueError(f"unsupported broadcast URL scheme: {url.split(':', 1)[0]}")

@@ -4,6 +4,10 @@ broadcaster's Redis backend has an unbounded queue and no reconnect handling of 
 redis-py's automatic retries would hide a lost connection from ``/readyz`` and the metrics.
 Here retries are off: a lost or silent connection (``CLIENT KILL``, a restart) surfaces as
 an error, the bus reports it and reconnects with capped exponential backoff.
+
+The channel is ``eventgraph_events:<deployment id>``: the id lives in the database
+(``db/repositories/deployment.py``), so processes on one database share the channel and
+deployments on different databases sharing one Redis never wake each other.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from redis.retry import Retry
 
 from app.realtime.bus import CHANNEL, OnMessage, record_state, wait_up
 from app.tasks import cancel_and_wait
-from db.database import WriteConn
+from db.database import Database, WriteConn
 from db.notify import Notice
+from db.repositories.deployment import deployment_id
 
 logger = logging.getLogger("eventgraph.realtime.bus")
 
@@ -35,8 +40,10 @@ class RedisBus:
     name = "redis"
     at_commit = False  # sends after the commit
 
-    def __init__(self, url: str, check_seconds: float) -> None:
+    def __init__(self, url: str, check_seconds: float, db: Database) -> None:
         self._url = url
+        self._db = db
+        self._channel: str | None = None  # set by start()
         self._check = check_seconds
         self._publisher = self._client()
         self._task: asyncio.Task[None] | None = None
@@ -57,12 +64,19 @@ class RedisBus:
     def connected(self) -> bool:
         return self._connected
 
+    @property
+    def channel(self) -> str:
+        if self._channel is None:
+            raise RuntimeError("the Redis bus is not started")
+        return self._channel
+
     async def start(self, on_message: OnMessage) -> None:
+        self._channel = f"{CHANNEL}:{await deployment_id(self._db)}"
         self._task = asyncio.create_task(self._run(on_message), name="eventgraph-redis-bus")
         await wait_up(self._up, self._check)
 
     async def publish(self, message: str) -> None:
-        await self._publisher.publish(CHANNEL, message)
+        await self._publisher.publish(self.channel, message)
 
     async def stage(self, conn: WriteConn, message: str) -> None:
         raise NotImplementedError("the Redis bus sends after the commit")
@@ -89,7 +103,7 @@ class RedisBus:
             client = self._client()
             pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 self._set(True, ever_connected)
                 on_message("")  # read at once: something may have been missed meanwhile
                 ever_connected, delay = True, 0.1

@@ -4,6 +4,7 @@ from sqlalchemy import Table, TableClause, column, table
 from sqlmodel import SQLModel
 
 from db.tables.channels import Channel
+from db.tables.deployment import Deployment
 from db.tables.events import Event, EventCount, EventPosition
 from db.tables.idempotency import IdempotencyKey
 from db.tables.tokens import Token
@@ -32,6 +33,7 @@ deliveries_table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 attempts_table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 outbox_table = WebhookOutboxEntry.__table__  # type: ignore[attr-defined]
 ranges_table = WebhookRange.__table__  # type: ignore[attr-defined]
+deployment_table = Deployment.__table__  # type: ignore[attr-defined]
 
 
 # Read views: the same columns and types without constraints. Selecting from a subquery
@@ -47,6 +49,7 @@ workspaces_view = _view(workspaces_table)
 
 __all__ = [
     "Channel",
+    "Deployment",
     "Event",
     "EventCount",
     "EventPosition",
@@ -62,6 +65,7 @@ __all__ = [
     "channels_view",
     "counts_table",
     "deliveries_table",
+    "deployment_table",
     "events_table",
     "events_view",
     "idempotency_table",

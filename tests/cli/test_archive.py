@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
 from app.workspaces.service import create_workspace
 from db.database import Database
-from tests.fixtures.databases import DatabaseFactory
 
 runner = CliRunner()
 PUBLISHER = Principal(
@@ -97,13 +95,6 @@ def _invoke(url: str, *args: str) -> Any:
     result = runner.invoke(cli, list(args), env={"EVENTGRAPH_DATABASE_URL": url})
     assert result.exit_code == 0, (result.output, result.exception)
     return result
-
-
-@pytest.fixture
-def second_url(database_factory: DatabaseFactory) -> Iterator[str]:
-    url = database_factory.new_url()
-    yield url
-    database_factory.drop(url)
 
 
 def test_round_trip_is_byte_identical(database_url: str, second_url: str, tmp_path: Path) -> None:
