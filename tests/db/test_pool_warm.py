@@ -4,7 +4,8 @@ opened: a connection is never opened per request once the pool has it."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -77,16 +78,24 @@ async def test_warm_without_a_database_returns_quietly(dialect: str) -> None:
         await database.dispose()
 
 
-async def test_start_up_warms_the_pools_in_the_background(settings: Settings, dialect: str) -> None:
+@asynccontextmanager
+async def started(settings: Settings, dialect: str, warm: int) -> AsyncIterator[Database]:
+    """An app started with ``warm`` connections to open per pool, once they are pooled
+    (or after 5 s); its database."""
     if dialect != "postgresql":
         pytest.skip("SQLite has no connection pool to warm")
-    app = create_app(settings.model_copy(update={"db_warm_connections": 5}))
+    app = create_app(settings.model_copy(update={"db_warm_connections": warm}))
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
         db: Database = app.state.eventgraph.db
         for _ in range(500):
-            if pooled(db._write_engine) >= 5 and pooled(db._read_engine) >= 5:
+            if pooled(db._write_engine) >= warm and pooled(db._read_engine) >= warm:
                 break
             await asyncio.sleep(0.01)
+        yield db
+
+
+async def test_start_up_warms_the_pools_in_the_background(settings: Settings, dialect: str) -> None:
+    async with started(settings, dialect, 5) as db:
         # At least: the hub and the webhook dispatcher may have opened one of their own.
         assert pooled(db._write_engine) >= 5
         assert pooled(db._read_engine) >= 5
@@ -113,15 +122,7 @@ async def test_start_up_rehearses_a_publish_on_each_write_connection(
     """Each warmed write connection has run the publish statement (so its server process
     has it prepared, with the table's caches filled) in a transaction rolled back: nothing
     it wrote remains and no position was taken."""
-    if dialect != "postgresql":
-        pytest.skip("SQLite has no connection pool to warm")
-    app = create_app(settings.model_copy(update={"db_warm_connections": 3}))
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
-        db: Database = app.state.eventgraph.db
-        for _ in range(500):
-            if pooled(db._write_engine) >= 3:
-                break
-            await asyncio.sleep(0.01)
+    async with started(settings, dialect, 3) as db:
         held = pooled(db._write_engine)
         async with AsyncExitStack() as stack:
             conns = [
