@@ -24,9 +24,10 @@ from ulid import ULID
 from db.database import ReadConn, WriteConn, writing
 from db.notify import Notice
 from db.query.scope import ReadScope, readable
-from db.repositories.channels import get_channel_versioned
+from db.repositories.channels import get_channel_versioned, insert_channel
 from db.repositories.errors import MissingReferenceError, StaleReferenceError
-from db.tables import channels_table, events_table, positions_table, workspaces_table
+from db.repositories.workspaces import insert_workspace
+from db.tables import events_table, positions_table
 from db.types import to_millis
 
 _last_ulid = 0
@@ -339,12 +340,11 @@ async def rehearse_publish(conn: WriteConn, *, notice: Notice | None) -> None:
     holds the position lock (so every other publish waits) while it does (PostgreSQL)."""
     made_up = f"eventgraph-rehearsal-{secrets.token_hex(8)}"
     now = datetime.now(UTC)
-    await conn.execute(insert(workspaces_table).values(id=made_up, name=made_up, created_at=now))
-    await conn.execute(
-        insert(channels_table).values(
-            id=made_up, name=made_up, workspace_id=made_up, private=False,
-            strict_types=False, schemas={}, created_at=now,
-        )
+    await insert_workspace(conn, {"id": made_up, "name": made_up, "created_at": now})
+    await insert_channel(
+        conn,
+        {"id": made_up, "name": made_up, "workspace_id": made_up, "private": False,
+         "strict_types": False, "schemas": {}, "created_at": now},
     )  # fmt: skip
     found = await get_channel_versioned(conn, made_up)
     assert found is not None  # written just above, in this transaction
