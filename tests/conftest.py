@@ -10,6 +10,12 @@ from urllib.parse import urlparse
 
 import pytest
 
+# Every app a test starts, in-process or as a server process, opens its connections when
+# it needs them: a short-lived app warming 16 would fork 16 backends per test, and its
+# background rehearsed publish (``Database.warm``) would land among the statements a test
+# counts. tests/db/test_pool_warm.py turns warming on where it tests it.
+os.environ.setdefault("EVENTGRAPH_DB_WARM_CONNECTIONS", "0")
+
 pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.app",
