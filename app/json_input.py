@@ -35,7 +35,8 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 # orjson reads an integer beyond 64 bits as a float; such an integer has 19+ digits.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+_LONG_DIGITS = re.compile(rb"\d{19,}")
+_INT_MAX_DIGITS = str(INT_MAX).encode()
 _NON_JSON = re.compile(rb"NaN|Infinity")
 _ESCAPED_COLON = re.compile(rb"\\u003[aA]")
 
@@ -69,7 +70,7 @@ def loads(raw: bytes | str, *, path: str | None = None) -> Any:
         raise BadInput(f"{_where(path)} is not valid JSON: {exc}{hint}", path=path) from None
     # orjson refuses non-finite numbers; NUL and 64-bit overflow need their tell-tale text,
     # and a document with few brackets cannot nest deeply: the valid common case is cheap.
-    long_digits = _LONG_DIGITS.search(data) is not None
+    long_digits = _may_overflow(data)
     scalars = long_digits or b"\\u0000" in data
     shallow = data.count(b"[") + data.count(b"{") <= MAX_DEPTH
     if (scalars or not shallow) and not _acceptable(value, MAX_DEPTH, scalars=scalars):
@@ -87,6 +88,12 @@ def loads(raw: bytes | str, *, path: str | None = None) -> Any:
                 path=path,
             ) from None
     return value
+
+
+def _may_overflow(data: bytes) -> bool:
+    """Whether the text may hold an integer past 64 bits: a run of 20 or more digits, or of
+    19 above ``INT_MAX``. Nanosecond timestamps have 19 digits and fit, and are common."""
+    return any(len(run) > 19 or run > _INT_MAX_DIGITS for run in _LONG_DIGITS.findall(data))
 
 
 def _colons(value: Any) -> int:

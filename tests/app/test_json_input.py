@@ -25,6 +25,8 @@ def _nested(depth: int) -> str:
         (b'{"s": "\xff"}', "filter", "not valid JSON"),
         ('{"n": 180000000000000000000}', "filter", "does not fit in 64 bits"),
         ('{"n": -9223372036854775809}', "filter", "does not fit in 64 bits"),
+        ('{"n": 9223372036854775808}', "filter.n", "64 bits"),
+        ('{"n": -9223372036854775808, "m": 9223372036854775808}', "filter.m", "64 bits"),
         ('{"a": [1, {"n": 18446744073709551615}]}', "filter.a[1].n", "64 bits"),
         ('{"a": "x\\u0000"}', "filter.a", "NUL"),
         ('{"k\\u0000": 1}', "filter.k\\u0000", "NUL"),
@@ -62,6 +64,20 @@ def test_accepted_unchanged(raw: str) -> None:
     import json
 
     assert loads(raw) == json.loads(raw)
+
+
+def test_integers_of_19_digits_within_64_bits_skip_the_exact_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A nanosecond timestamp (19 digits) cannot overflow: only orjson reads it."""
+    import app.json_input
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the standard parser ran")
+
+    monkeypatch.setattr(app.json_input.json, "loads", refused)
+    raw = f'{{"t_sent": 1795000000123456789, "hi": {INT_MAX}, "lo": {INT_MIN + 1}}}'
+    assert loads(raw) == {"t_sent": 1795000000123456789, "hi": INT_MAX, "lo": INT_MIN + 1}
 
 
 def test_many_shallow_containers_are_not_deep() -> None:
