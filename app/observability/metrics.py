@@ -85,11 +85,13 @@ STREAM_FANNED_OUT = Counter(
 STREAM_TAIL_READS = Counter(
     "eventgraph_stream_tail_reads",
     "Batches the realtime tail took, by source: events this process published, kept in"
-    " memory, or a read of the database",
+    " memory (taken by the tail task, or by the publishing request itself: publish), or a"
+    " read of the database",
     ["source"],
     registry=REGISTRY,
 )
 STREAM_TAIL_FROM_MEMORY = STREAM_TAIL_READS.labels("memory")
+STREAM_TAIL_FROM_PUBLISH = STREAM_TAIL_READS.labels("publish")
 STREAM_TAIL_FROM_DATABASE = STREAM_TAIL_READS.labels("database")
 STREAM_SLOW_CONSUMERS = Counter(
     "eventgraph_stream_slow_consumer_disconnects",

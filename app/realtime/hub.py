@@ -23,6 +23,7 @@ from app.observability.metrics import (
     STREAM_SLOW_CONSUMERS,
     STREAM_TAIL_FROM_DATABASE,
     STREAM_TAIL_FROM_MEMORY,
+    STREAM_TAIL_FROM_PUBLISH,
 )
 from app.realtime.bus import Bus
 from app.realtime.routing import Routes
@@ -68,6 +69,7 @@ class Hub:
         self._held: dict[int, stream_repo.Row] = {}  # seq -> tail row, every seq > position
         self._read_due = True  # the next round reads the database (else: only what is held)
         self._held_since_read = False  # rows were held since the last read began
+        self._in_round = False  # the tail task is inside a round (it may be awaiting)
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -155,6 +157,7 @@ class Hub:
         their channel's ``private`` flag; ``None``: unknown, the tail reads them), take
         them now, and wake the other processes (unless the commit already did)."""
         self._hold(rows, private)
+        self._deliver_held()
         self._wake.set()
         if rows and not self.bus.at_commit:
             await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
@@ -200,6 +203,27 @@ class Hub:
             else:
                 self._held_since_read = True
 
+    def _deliver_held(self) -> None:
+        """Fan out, in the publishing task, the held rows that continue the position: the
+        subscribers' queues have them before the publish answers, instead of after the
+        tail task's turn comes round on a busy loop. As the tail does it, with no await:
+        only while the tail is between rounds (it moves the position itself otherwise) and
+        when no subscriber's filter needs the database (relation tests); else the tail
+        takes them as before."""
+        if self._in_round or not self._positioned:
+            return
+        routes = self._current_routes()
+        if routes.relation_filters:
+            return
+        rows = self._take_held(self._batch(TAIL_BATCH))
+        if rows:
+            STREAM_TAIL_FROM_PUBLISH.inc()
+            self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
+            try:
+                self._push(_split_privacy(rows), routes, {}, replayed=False)
+            except Exception:  # the publish has committed: it must not answer an error
+                logger.exception("realtime fan-out failed")
+
     def _on_message(self, message: str) -> None:
         kind, _, rest = message.partition(" ")
         origin, _, body = rest.partition(" ")
@@ -226,16 +250,19 @@ class Hub:
             self._wake.clear()
             if not self._positioned and not await self._take_position():
                 continue
+            self._in_round = True
             try:
                 await self._catch_up()
                 await self._deliver_replays()
+                continue
             except DatabaseUnavailable:  # logged, at a bounded rate, where it was mapped
-                self._read_due = True
-                await asyncio.sleep(self.settings.stream_poll_seconds)
+                pass
             except Exception:  # a database hiccup: the next round reads from the same place
                 logger.exception("realtime tail failed; retrying")
-                self._read_due = True
-                await asyncio.sleep(self.settings.stream_poll_seconds)
+            finally:
+                self._in_round = False
+            self._read_due = True
+            await asyncio.sleep(self.settings.stream_poll_seconds)
 
     async def _catch_up(self) -> None:
         """Take the held rows that continue the position; read the database when a round
@@ -257,12 +284,12 @@ class Hub:
                 read = len(rows) == limit  # a full batch: more may follow
             else:
                 return
-            batch = _split_privacy(rows)
             routes = self._current_routes()
             # Moved before any await: a subscriber registering from here on reads this
             # batch as backlog, and it is not in ``routes``.
             self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
-            await self._fan_out(batch, routes, replayed=False)
+            hits = await self._relation_hits(rows, routes.relation_filters)
+            self._push(_split_privacy(rows), routes, hits, replayed=False)
             if len(rows) == limit:  # a burst: let subscribers drain before the next batch
                 await asyncio.sleep(0)
 
@@ -294,10 +321,13 @@ class Hub:
             ids, self._replays = self._replays[:limit], self._replays[limit:]
             async with self.db.read() as conn:
                 rows = await stream_repo.by_ids(conn, ids)
-            await self._fan_out(_split_privacy(rows), self._current_routes(), replayed=True)
+            routes = self._current_routes()
+            hits = await self._relation_hits(rows, routes.relation_filters)
+            self._push(_split_privacy(rows), routes, hits, replayed=True)
 
-    async def _fan_out(self, batch: Batch, routes: Routes, *, replayed: bool) -> None:
-        hits = await self._relation_hits(batch, routes.relation_filters)
+    def _push(
+        self, batch: Batch, routes: Routes, hits: Mapping[FilterKey, set[str]], *, replayed: bool
+    ) -> None:
         queued = 0
         for row, private in batch:
             for subscriber in routes.offered(row):
@@ -309,12 +339,12 @@ class Hub:
             STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
 
     async def _relation_hits(
-        self, batch: Batch, wanted: Mapping[FilterKey, Subscriber]
+        self, rows: list[stream_repo.Row], wanted: Mapping[FilterKey, Subscriber]
     ) -> dict[FilterKey, set[str]]:
-        """One statement per distinct relation filter: which ids of the batch match."""
-        if not wanted or not batch:
+        """One statement per distinct relation filter: which ids of the rows match."""
+        if not wanted or not rows:
             return {}
-        ids = [row["id"] for row, _ in batch]
+        ids = [row["id"] for row in rows]
         hits: dict[FilterKey, set[str]] = {}
         async with self.db.read() as conn:
             for key, subscriber in wanted.items():

@@ -19,6 +19,7 @@ from app.realtime.hub import Hub
 from app.realtime.streams import StreamEvent, open_stream
 from app.settings import Settings
 from app.state import AppState
+from db.query.ast import Compare, Related
 from db.repositories import stream as stream_repo
 from tests.fixtures.app import Api, running_api
 from tests.graphql.helpers import publish, seed_basic
@@ -88,15 +89,17 @@ def _same(got: list[StreamEvent], stored: list[stream_repo.Row]) -> None:
 
 
 def _counted(hub: Hub) -> Callable[[], dict[str, float]]:
-    from app.observability.metrics import STREAM_TAIL_FROM_DATABASE, STREAM_TAIL_FROM_MEMORY
+    """The tail's batches since now by source; ``memory`` counts both takes of held rows
+    (by the tail task, and by the publishing request: ``publish``)."""
+    from app.observability.metrics import STREAM_TAIL_READS
 
-    start = (STREAM_TAIL_FROM_MEMORY._value.get(), STREAM_TAIL_FROM_DATABASE._value.get())
+    sources = ("memory", "publish", "database")
+    start = {source: STREAM_TAIL_READS.labels(source)._value.get() for source in sources}
 
     def since() -> dict[str, float]:
-        return {
-            "memory": STREAM_TAIL_FROM_MEMORY._value.get() - start[0],
-            "database": STREAM_TAIL_FROM_DATABASE._value.get() - start[1],
-        }
+        got = {s: STREAM_TAIL_READS.labels(s)._value.get() - start[s] for s in sources}
+        got["memory"] += got["publish"]
+        return got
 
     return since
 
@@ -123,6 +126,33 @@ async def test_local_publishes_are_delivered_without_a_tail_read(
     assert not read, "an event published here was read back from the database"
     assert counted()["memory"] >= 1
     _same(got, await _stored(hub, ids))
+
+
+async def test_the_publishing_request_queues_its_events_itself(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the tail between rounds, a publish puts its events in the subscribers' queues
+    before it answers rather than waiting for the tail task's turn; with a subscriber whose
+    filter tests a relation (a statement: an await), the tail task does it."""
+    await seed_basic(api)
+    hub = _hub(api)
+    monkeypatch.setattr(hub.settings, "stream_poll_seconds", 60.0)
+    async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
+        await _first_round(api, stream)
+        counted = _counted(hub)
+        ids = [(await publish(api, "pub", {"data": {"n": n}}))[0]["id"] for n in range(5)]
+        assert [item.row["id"] for item in await _take(stream, 5)] == ids
+        assert counted()["publish"] == 5
+        relation = Related("channel", Compare("id", "eq", "pub"))
+        async with open_stream(
+            hub, principal=ADMIN, filter=relation, after=None, snapshot=None
+        ) as related:
+            counted = _counted(hub)
+            (row,) = await publish(api, "pub", {"data": {"n": 5}})
+            assert [item.row["id"] for item in await _take(stream, 1)] == [row["id"]]
+            assert [item.row["id"] for item in await _take(related, 1)] == [row["id"]]
+            assert counted()["publish"] == 0
+            assert counted()["memory"] == 1
 
 
 async def test_rows_not_held_are_read_in_order(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
