@@ -157,10 +157,13 @@ class Hub:
         their channel's ``private`` flag; ``None``: unknown, the tail reads them), take
         them now, and wake the other processes (unless the commit already did)."""
         self._hold(rows, private)
-        self._deliver_held()
+        queued = self._deliver_held()
         self._wake.set()
         if rows and not self.bus.at_commit:
             await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
+        if queued:
+            # The subscribers just woken write their frames before this publish answers.
+            await asyncio.sleep(0)
 
     async def replayed(self, rows: Sequence[EventRow]) -> None:
         """After a replay batch commits: deliver it here and in every other process."""
@@ -203,7 +206,7 @@ class Hub:
             else:
                 self._held_since_read = True
 
-    def _deliver_held(self) -> None:
+    def _deliver_held(self) -> bool:
         """Fan out, in the publishing task, the held rows that continue the position: the
         subscribers' queues have them before the publish answers, instead of after the
         tail task's turn comes round on a busy loop. As the tail does it, with no await:
@@ -211,18 +214,20 @@ class Hub:
         when no subscriber's filter needs the database (relation tests); else the tail
         takes them as before."""
         if self._in_round or not self._positioned:
-            return
+            return False
         routes = self._current_routes()
         if routes.relation_filters:
-            return
+            return False
         rows = self._take_held(self._batch(TAIL_BATCH))
-        if rows:
-            STREAM_TAIL_FROM_PUBLISH.inc()
-            self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
-            try:
-                self._push(_split_privacy(rows), routes, {}, replayed=False)
-            except Exception:  # the publish has committed: it must not answer an error
-                logger.exception("realtime fan-out failed")
+        if not rows:
+            return False
+        STREAM_TAIL_FROM_PUBLISH.inc()
+        self.position, self.position_id = rows[-1]["seq"], rows[-1]["id"]
+        try:
+            return self._push(_split_privacy(rows), routes, {}, replayed=False) > 0
+        except Exception:  # the publish has committed: it must not answer an error
+            logger.exception("realtime fan-out failed")
+            return False
 
     def _on_message(self, message: str) -> None:
         kind, _, rest = message.partition(" ")
@@ -327,7 +332,9 @@ class Hub:
 
     def _push(
         self, batch: Batch, routes: Routes, hits: Mapping[FilterKey, set[str]], *, replayed: bool
-    ) -> None:
+    ) -> int:
+        """Queue ``batch`` for the subscribers of ``routes`` that accept it; how many
+        (event, subscriber) pairs were queued."""
         queued = 0
         for row, private in batch:
             for subscriber in routes.offered(row):
@@ -337,6 +344,7 @@ class Hub:
                         STREAM_SLOW_CONSUMERS.inc()
         if queued:
             STREAM_FANNED_OUT.labels("replayed" if replayed else "published").inc(queued)
+        return queued
 
     async def _relation_hits(
         self, rows: list[stream_repo.Row], wanted: Mapping[FilterKey, Subscriber]

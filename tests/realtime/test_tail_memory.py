@@ -155,6 +155,36 @@ async def test_the_publishing_request_queues_its_events_itself(
             assert counted()["memory"] == 1
 
 
+async def test_woken_subscribers_take_their_events_before_the_publish_goes_on(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Having queued its events, the publish lets the subscribers it woke run (and write
+    their frames) before it answers."""
+    await seed_basic(api)
+    hub = _hub(api)
+    monkeypatch.setattr(hub.settings, "stream_poll_seconds", 60.0)
+    async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
+        await _first_round(api, stream)
+        received: list[str] = []
+
+        async def consume() -> None:
+            received.append((await anext(stream)).row["id"])
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0.05)  # the consumer is waiting in its stream
+        when_published: list[list[str]] = []
+        real = hub.published
+
+        async def published(rows: Any, *, private: bool | None) -> None:
+            await real(rows, private=private)
+            when_published.append(list(received))
+
+        monkeypatch.setattr(hub, "published", published)
+        (row,) = await publish(api, "pub", {"data": {"n": 1}})
+        await asyncio.wait_for(consumer, 10)
+    assert when_published == [[row["id"]]]
+
+
 async def test_rows_not_held_are_read_in_order(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows the hub cannot tell (a top-level float on SQLite) or more than it keeps are
     read from the database, in order."""
