@@ -17,6 +17,7 @@ from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
+from db.publish_connection import PublishConnections
 from db.sqlite_threads import SqliteThreads
 
 _WROTE: ContextVar[bool] = ContextVar("eventgraph_wrote", default=False)
@@ -53,6 +54,10 @@ class Database:
             statement_timeout_ms=statement_timeout_ms,
             sqlite_threads=self._sqlite_threads,
         )
+        self.publish_connections = (
+            PublishConnections(self._write_engine) if self.dialect == "postgresql" else None
+        )
+        """The one-statement publish's kept connections (PostgreSQL)."""
 
     @property
     def engine(self) -> AsyncEngine:
@@ -217,6 +222,8 @@ class Database:
         """Close the pooled connections; on SQLite, return only once their worker threads
         (and those of failed or terminated connections) have ended, so that none answers
         into an event loop closed after this (db/sqlite_threads.py)."""
+        if self.publish_connections is not None:
+            await self.publish_connections.close()
         await self._read_engine.dispose()
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()

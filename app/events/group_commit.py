@@ -24,15 +24,17 @@ from weakref import WeakKeyDictionary
 from app.observability.metrics import PUBLISH_JOINED, PUBLISH_STATEMENTS
 from db.database import Database, DatabaseUnavailable, WriteConn, writing
 from db.notify import Notice
+from db.publish_connection import KEPT
 from db.repositories import event_writes
 from db.repositories.event_writes import InsertPart
 
 MAX_GROUP_ROWS = 1000
 """Rows per joined statement; publishes beyond it wait for the next one."""
-MAX_IN_FLIGHT = 2
-"""Statements a process has sent and not seen return: with two, the next one already waits
-for the lock in the server when the one holding it commits, so the lock is not idle for a
-round trip and a turn of this process's event loop between two of them."""
+MAX_IN_FLIGHT = KEPT
+"""Statements a process has sent and not seen return (2, each on a kept connection): with
+two, the next one already waits for the lock in the server when the one holding it
+commits, so the lock is not idle for a round trip and a turn of this process's event loop
+between two of them."""
 
 # What a queued member is told: lead the next statement, or send its own.
 _LEAD = "lead"
@@ -105,35 +107,39 @@ async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Not
         if turn == _DONE:
             return
         if turn == _ALONE:
-            await _alone(conn, member)
+            await _alone(db, conn, member)
             return
     try:
         members = group.take(member)
-        await _run(conn, members)
+        await _run(db, conn, members)
     finally:
         group.hand_off()
 
 
-async def _alone(conn: WriteConn, member: _Member) -> None:
+async def _alone(db: Database, conn: WriteConn, member: _Member) -> None:
     PUBLISH_STATEMENTS.inc()
-    await event_writes.insert_parts(conn, [member.part], notice=member.notice)
+    await event_writes.insert_parts(
+        conn, [member.part], notice=member.notice, kept=db.publish_connections
+    )
 
 
-async def _run(conn: WriteConn, members: list[_Member]) -> None:
+async def _run(db: Database, conn: WriteConn, members: list[_Member]) -> None:
     leader, followers = members[0], members[1:]
     if not followers:
-        await _alone(conn, leader)
+        await _alone(db, conn, leader)
         return
     try:
         PUBLISH_STATEMENTS.inc()
-        await event_writes.insert_parts(conn, [m.part for m in members], notice=leader.notice)
+        await event_writes.insert_parts(
+            conn, [m.part for m in members], notice=leader.notice, kept=db.publish_connections
+        )
     except BaseException as exc:
         if not event_writes.stored_nothing(exc):
             _tell(followers, exc)
             raise
         # Refused by the database, so nothing was stored: each sends its own statement.
         _settle(followers, _ALONE)
-        await _alone(conn, leader)
+        await _alone(db, conn, leader)
         return
     PUBLISH_JOINED.inc(len(followers))
     _settle(followers, _DONE)

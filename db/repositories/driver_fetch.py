@@ -30,7 +30,7 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
-from db.database import ReadConn
+from db.database import ReadConn, WriteConn
 
 _CACHE_SIZE = 512
 
@@ -94,7 +94,7 @@ async def fetch_rows(
     compiled = None
     # In a transaction (``Database.snapshot``: the page and its total in one snapshot)
     # SQLAlchemy's driver adapter sends its BEGIN with the first statement it executes.
-    if conn.dialect.name == "postgresql" and not conn.in_transaction() and not _listened(conn):
+    if conn.dialect.name == "postgresql" and not conn.in_transaction() and not listened(conn):
         compiled = _compiled(stmt, conn.dialect)
     if compiled is None:
         return await _through_sqlalchemy(conn, stmt, params)
@@ -118,7 +118,7 @@ async def fetch_rows(
     return rows
 
 
-def _listened(conn: ReadConn) -> bool:
+def listened(conn: ReadConn | WriteConn) -> bool:
     """Something watches the statements SQLAlchemy sends (a test counting them, the
     bench capturing them): let it see this one."""
     dispatch = conn.sync_connection.dispatch if conn.sync_connection else None

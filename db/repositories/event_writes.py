@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import asyncpg
 import orjson
 from sqlalchemy import JSON, BigInteger, Text, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -22,9 +23,12 @@ from sqlalchemy.sql.elements import BindParameter, TextClause
 from ulid import ULID
 
 from db.database import ReadConn, WriteConn, writing
+from db.faults import is_lost_connection
 from db.notify import Notice
+from db.publish_connection import PublishConnections
 from db.query.scope import ReadScope, readable
 from db.repositories.channels import get_channel_versioned, insert_channel
+from db.repositories.driver_fetch import listened
 from db.repositories.errors import MissingReferenceError, StaleReferenceError
 from db.repositories.workspaces import insert_workspace
 from db.tables import events_table, positions_table
@@ -253,12 +257,20 @@ def _part_params(parts: Sequence[InsertPart]) -> dict[str, Any]:
 
 
 async def insert_parts(
-    conn: WriteConn, parts: Sequence[InsertPart], *, notice: Notice | None = None
+    conn: WriteConn,
+    parts: Sequence[InsertPart],
+    *,
+    notice: Notice | None = None,
+    kept: PublishConnections | None = None,
 ) -> None:
     """``insert_events`` for several publishes in one statement (PostgreSQL): all or
     nothing, positions in part order and contiguous within each part; sets ``seq`` on
     every part's rows. ``StaleReferenceError`` when any checked channel version is no
-    longer current, ``MissingReferenceError`` when a channel or workspace is gone."""
+    longer current, ``MissingReferenceError`` when a channel or workspace is gone.
+
+    With ``kept`` (and ``conn`` outside a transaction), the statement is sent by asyncpg
+    on one of those connections (``db/publish_connection.py``), unless something watches
+    the statements SQLAlchemy sends (a test counting them): then on ``conn``."""
     params = _part_params(parts)
     if notice is not None:
         params["notice_channel"], params["notice_payload"] = notice
@@ -266,9 +278,12 @@ async def insert_parts(
     driver = _driver_sql(conn.dialect, key)
     try:
         writing()
-        result = await conn.exec_driver_sql(driver.sql, driver.arguments(params))
-        found = result.scalar_one_or_none()
-    except IntegrityError as exc:
+        if kept is not None and not conn.in_transaction() and not listened(conn):
+            found = await kept.fetchval(driver.sql, driver.arguments(params))
+        else:
+            result = await conn.exec_driver_sql(driver.sql, driver.arguments(params))
+            found = result.scalar_one_or_none()
+    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
         raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
     if found is None:
         raise StaleReferenceError(str(parts[0].rows[0]["channel_id"]))
@@ -283,6 +298,8 @@ def stored_nothing(exc: BaseException) -> bool:
     stored nothing and its connection is usable), rather than an unknown outcome."""
     if isinstance(exc, StaleReferenceError | MissingReferenceError):
         return True
+    if isinstance(exc, asyncpg.PostgresError):  # sent by asyncpg (``kept``)
+        return not is_lost_connection(exc)
     return isinstance(exc, DBAPIError) and not exc.connection_invalidated
 
 

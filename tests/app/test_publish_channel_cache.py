@@ -16,7 +16,7 @@ from app.errors import BadInput, NotFound
 from app.events.delivery import Delivery
 from app.events.publish import EventDraft, publish_events
 from app.settings import Settings
-from db.database import Database, DatabaseUnavailable, WriteConn
+from db.database import Database, DatabaseUnavailable
 from tests.app.conftest import make_channel, make_workspace
 from tests.fixtures.databases import terminate_backend
 
@@ -150,14 +150,12 @@ async def test_a_channel_deleted_by_another_process_is_not_found(
 async def test_with_the_channel_held_a_connection_lost_unseen_is_a_503_storing_nothing(
     db: Database, settings: Settings, channel: str
 ) -> None:
-    """The insert is the first statement: a loss the checkout could not see is the 503
-    (docs/faults.md), never a publish stored twice; the next publish succeeds."""
-
-    async def backend(conn: WriteConn) -> Any:
-        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-
-    await _publish(db, settings, channel)  # holds the channel now
-    terminate_backend(await db.run_alone(backend))
+    """The insert is the first statement, on a kept connection (db/publish_connection.py):
+    a loss nothing could see before it was sent is the 503 (docs/faults.md), never a
+    publish stored twice; the next publish succeeds."""
+    await _publish(db, settings, channel)  # holds the channel now, and a kept connection
+    assert db.publish_connections is not None
+    terminate_backend(await db.publish_connections.fetchval("SELECT pg_backend_pid()", ()))
     with pytest.raises(DatabaseUnavailable):
         await _publish(db, settings, channel)
     assert await _seqs(db) == [1]
