@@ -12,12 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import OPTIMISTIC, create_engines
+from db.engine import OPTIMISTIC, create_engines, create_publish_engine
 from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
-from db.publish_connection import PublishConnections
+from db.publish_connection import KEPT, PublishConnections
 from db.sqlite_threads import SqliteThreads
 
 _WROTE: ContextVar[bool] = ContextVar("eventgraph_wrote", default=False)
@@ -54,8 +54,13 @@ class Database:
             statement_timeout_ms=statement_timeout_ms,
             sqlite_threads=self._sqlite_threads,
         )
+        self._publish_engine = (
+            create_publish_engine(url, size=KEPT, statement_timeout_ms=statement_timeout_ms)
+            if self.dialect == "postgresql"
+            else None
+        )
         self.publish_connections = (
-            PublishConnections(self._write_engine) if self.dialect == "postgresql" else None
+            PublishConnections(self._publish_engine) if self._publish_engine else None
         )
         """The one-statement publish's kept connections (PostgreSQL)."""
 
@@ -179,15 +184,18 @@ class Database:
         """Open up to ``count`` connections of each PostgreSQL pool at once and leave them
         pooled, so that the first requests after a start (or a burst of them) do not each
         open one; on each write connection, run ``rehearse`` in a transaction rolled back
-        (a write's first run on a server process costs more: ``event_writes.rehearse_publish``).
+        (a write's first run on a server process costs more: ``event_writes.rehearse_publish``),
+        the kept publish connections' pool (``db/publish_connection.py``) included.
         A connection that cannot be opened, or whose rehearsal fails, is skipped: the pool
         opens it on first use, as it would have without this. No-op on SQLite."""
         if self.dialect != "postgresql" or count <= 0:
             return
 
-        async def open_write(opened: AsyncExitStack) -> None:
-            conn = await opened.enter_async_context(self._write_engine.connect())
+        async def open_write(opened: AsyncExitStack, engine: AsyncEngine) -> None:
+            conn = await opened.enter_async_context(engine.connect())
             if rehearse is not None:
+                if engine is self._publish_engine:  # an autocommit engine: a transaction
+                    conn = await conn.execution_options(isolation_level="READ COMMITTED")
                 async with conn.begin() as transaction:
                     await rehearse(WriteConn(conn))
                     await transaction.rollback()
@@ -199,7 +207,15 @@ class Database:
                     opened.enter_async_context(self._read_engine.connect())
                     for _ in range(min(count, _bound(self._read_engine)))
                 ),
-                *(open_write(opened) for _ in range(min(count, _bound(self._write_engine)))),
+                *(
+                    open_write(opened, self._write_engine)
+                    for _ in range(min(count, _bound(self._write_engine)))
+                ),
+                *(
+                    open_write(opened, engine)
+                    for engine in [self._publish_engine] * KEPT
+                    if engine is not None
+                ),
                 return_exceptions=True,  # e.g. the database is down: opened on first use
             )
 
@@ -224,6 +240,8 @@ class Database:
         into an event loop closed after this (db/sqlite_threads.py)."""
         if self.publish_connections is not None:
             await self.publish_connections.close()
+        if self._publish_engine is not None:
+            await self._publish_engine.dispose()
         await self._read_engine.dispose()
         if self._write_engine is not self._read_engine:
             await self._write_engine.dispose()

@@ -174,16 +174,7 @@ def create_engines(
             _install_sqlite_statement_timeout(read, statement_timeout_ms)
             _install_sqlite_statement_timeout(write, statement_timeout_ms)
         return read, write
-    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_S}
-    if statement_timeout_ms > 0:
-        # Set when each connection opens: no SET round trip per statement or transaction.
-        connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout_ms))}
-    common: dict[str, Any] = {
-        "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
-        # An unreachable server fails the request (503) instead of holding it for 60 s.
-        "connect_args": connect_args,
-    }
+    common = _postgres_options(statement_timeout_ms)
     # A connection is opened when the load needs one and kept up to the pool's bound: no
     # "overflow" connections, which SQLAlchemy closes when they are returned, so a burst
     # would pay for opening them again each time (a connect, a TLS negotiation attempt and
@@ -214,6 +205,36 @@ def create_engines(
     _jsonb_as_text(read)
     _jsonb_as_text(write)
     return read, write
+
+
+def create_publish_engine(url: str, *, size: int, statement_timeout_ms: int = 0) -> AsyncEngine:
+    """PostgreSQL: the engine of the connections ``db/publish_connection.py`` keeps, a pool
+    of its own (``size``) so that publishes holding every write connection while they
+    wait for their statement never keep the statement from a connection."""
+    engine = create_async_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=size,
+        max_overflow=0,
+        pool_use_lifo=True,
+        **_postgres_options(statement_timeout_ms),
+    )
+    _check_at_checkout(engine)
+    _jsonb_as_text(engine)
+    return engine
+
+
+def _postgres_options(statement_timeout_ms: int) -> dict[str, Any]:
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_S}
+    if statement_timeout_ms > 0:
+        # Set when each connection opens: no SET round trip per statement or transaction.
+        connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout_ms))}
+    return {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+        # An unreachable server fails the request (503) instead of holding it for 60 s.
+        "connect_args": connect_args,
+    }
 
 
 def _jsonb_as_text(engine: AsyncEngine) -> None:

@@ -101,7 +101,7 @@ def _classify(exc: BaseException) -> DatabaseUnavailable | None:
             return StatementTimeout(
                 "the query ran past its time budget and was stopped; narrow the filter or page size"
             )
-        if _is_lost_server(cause):
+        if _is_lost_server(cause) or isinstance(cause, asyncpg.exceptions.InternalClientError):
             return DatabaseUnavailable("the database is unavailable")
     return None
 

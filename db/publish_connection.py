@@ -8,12 +8,15 @@ autocommit isolation level set and reset) and 70-110 µs SQLAlchemy's execution;
 own ``fetchval`` of the same text and parameters on a connection that stays checked out
 costs 130-160 µs (docs/benchmarks.md, "Runs of 2026-11-27 (evening)").
 
-So up to ``KEPT`` connections are taken from the write pool once (warmed and rehearsed
-ones: the pool is LIFO) and kept; the statement's text, positional order and bind
+So up to ``KEPT`` connections are taken once from a pool of their own
+(``engine.create_publish_engine``: publishes wait for their statement while holding write
+connections, so a shared pool could run dry under them; warmed and rehearsed by
+``Database.warm``) and kept; the statement's text, positional order and bind
 processors are the ones SQLAlchemy compiled (``event_writes._driver_sql``). Failures keep
 their meaning: a refusal is asyncpg's ``PostgresError`` (nothing stored), a lost connection
-is dropped here (the next statement takes another) and leaves the ``db`` layer as
-``DatabaseUnavailable`` (``db/faults.py`` recognises asyncpg's errors), a statement timeout
+is dropped here (the next statement takes another; one whose asyncpg protocol refused
+to start the statement is replaced, nothing having been sent) and leaves the ``db`` layer
+as ``DatabaseUnavailable`` (``db/faults.py`` recognises asyncpg's errors), a statement timeout
 as ``StatementTimeout``.
 """
 
@@ -24,6 +27,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.faults import is_lost_connection
@@ -45,23 +49,34 @@ class PublishConnections:
     async def fetchval(self, sql: str, args: Sequence[Any]) -> Any:
         """The first column of the first row of ``sql`` (committed on its own), or None."""
         async with self._slots:
-            conn, driver = await self._take()
-            try:
-                value = await driver.fetchval(sql, *args)
-            except asyncio.CancelledError:
-                # Cancelled mid-statement: asyncpg's protocol state is unknown, drop it.
-                task = asyncio.create_task(_discard(conn))
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
-                raise
-            except Exception as exc:
-                if is_lost_connection(exc) or driver.is_closed():
+            tries = 1
+            while True:
+                conn, driver = await self._take()
+                try:
+                    value = await driver.fetchval(sql, *args)
+                except asyncio.CancelledError:
+                    # Cancelled mid-statement: asyncpg's protocol state is unknown, drop it.
+                    task = asyncio.create_task(_discard(conn))
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+                    raise
+                except asyncpg.exceptions.InternalClientError:
+                    # Its protocol refused to start the statement (a backend terminated
+                    # while the connection was kept answers so before its socket closes):
+                    # nothing was sent, so another connection may send it.
                     await _discard(conn)
-                else:
-                    self._idle.append(conn)
-                raise
-            self._idle.append(conn)
-            return value
+                    if tries == _TRIES:
+                        raise
+                    tries += 1
+                    continue
+                except Exception as exc:
+                    if is_lost_connection(exc) or driver.is_closed():
+                        await _discard(conn)
+                    else:
+                        self._idle.append(conn)
+                    raise
+                self._idle.append(conn)
+                return value
 
     async def _take(self) -> tuple[AsyncConnection, Any]:
         """A kept connection (or a new one from the pool) and its asyncpg connection; one

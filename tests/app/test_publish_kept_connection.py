@@ -66,7 +66,7 @@ async def test_publishes_are_sent_on_the_kept_connections(
     assert all("INSERT INTO events" in sql for sql in sent)
     stored = sorted(((row["id"], row["seq"]) for row in published), key=lambda pair: pair[1])
     assert await _stored(db) == stored
-    pool: Any = db._write_engine.pool
+    pool: Any = db._publish_engine.pool  # type: ignore[union-attr]
     assert 1 <= pool.checkedout() <= KEPT  # kept between publishes
     await kept.close()
     assert pool.checkedout() == 0
