@@ -194,8 +194,6 @@ class Database:
         async def open_write(opened: AsyncExitStack, engine: AsyncEngine) -> None:
             conn = await opened.enter_async_context(engine.connect())
             if rehearse is not None:
-                if engine is self._publish_engine:  # an autocommit engine: a transaction
-                    conn = await conn.execution_options(isolation_level="READ COMMITTED")
                 async with conn.begin() as transaction:
                     await rehearse(WriteConn(conn))
                     await transaction.rollback()

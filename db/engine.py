@@ -213,7 +213,6 @@ def create_publish_engine(url: str, *, size: int, statement_timeout_ms: int = 0)
     wait for their statement never keep the statement from a connection."""
     engine = create_async_engine(
         url,
-        isolation_level="AUTOCOMMIT",
         pool_size=size,
         max_overflow=0,
         pool_use_lifo=True,

@@ -49,9 +49,16 @@ class PublishConnections:
     async def fetchval(self, sql: str, args: Sequence[Any]) -> Any:
         """The first column of the first row of ``sql`` (committed on its own), or None."""
         async with self._slots:
-            tries = 1
+            tries = 0
             while True:
-                conn, driver = await self._take()
+                tries += 1
+                conn = self._idle.pop() if self._idle else await self._engine.connect()
+                sync = conn.sync_connection
+                assert sync is not None  # connected
+                driver: Any = sync.connection.driver_connection
+                if driver.is_closed() and tries < _TRIES:
+                    await _discard(conn)  # its server went away; nothing was sent on it
+                    continue
                 try:
                     value = await driver.fetchval(sql, *args)
                 except asyncio.CancelledError:
@@ -67,7 +74,6 @@ class PublishConnections:
                     await _discard(conn)
                     if tries == _TRIES:
                         raise
-                    tries += 1
                     continue
                 except Exception as exc:
                     if is_lost_connection(exc) or driver.is_closed():
@@ -77,20 +83,6 @@ class PublishConnections:
                     raise
                 self._idle.append(conn)
                 return value
-
-    async def _take(self) -> tuple[AsyncConnection, Any]:
-        """A kept connection (or a new one from the pool) and its asyncpg connection; one
-        already seen closed (its server went away) is replaced: nothing was sent on it."""
-        tries = 1
-        while True:
-            conn = self._idle.pop() if self._idle else await self._engine.connect()
-            sync = conn.sync_connection
-            assert sync is not None  # connected
-            driver: Any = sync.connection.driver_connection
-            if not driver.is_closed() or tries == _TRIES:
-                return conn, driver  # the last closed one: its statement fails as lost
-            await _discard(conn)
-            tries += 1
 
     async def close(self) -> None:
         """Return the kept connections to the pool (before the pool is disposed)."""
