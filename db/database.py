@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from typing import NewType, NoReturn, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -31,6 +32,39 @@ def writing() -> None:
 ReadConn = NewType("ReadConn", AsyncConnection)
 WriteConn = NewType("WriteConn", AsyncConnection)
 T = TypeVar("T")
+ConnOnDemand = Callable[[], Awaitable[WriteConn]]
+"""``Database.run_alone``'s connection: checked out by the first call, the same after."""
+
+
+def at_hand(conn: WriteConn) -> ConnOnDemand:
+    """``conn`` (already checked out) where a ``ConnOnDemand`` is expected."""
+
+    async def given() -> WriteConn:
+        return conn
+
+    return given
+
+
+class _OnDemand:
+    """An autocommit write connection, checked out (without a ping) on the first call and
+    returned when ``stack`` closes."""
+
+    __slots__ = ("_conn", "_engine", "_stack")
+
+    def __init__(self, engine: AsyncEngine, stack: AsyncExitStack) -> None:
+        self._engine = engine
+        self._stack = stack
+        self._conn: WriteConn | None = None
+
+    async def __call__(self) -> WriteConn:
+        if self._conn is None:
+            optimistic = OPTIMISTIC.set(True)
+            try:
+                conn = await self._stack.enter_async_context(self._engine.connect())
+            finally:
+                OPTIMISTIC.reset(optimistic)
+            self._conn = WriteConn(await conn.execution_options(isolation_level="AUTOCOMMIT"))
+        return self._conn
 
 
 class Database:
@@ -67,6 +101,11 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         return self._read_engine
+
+    @property
+    def sql_dialect(self) -> Dialect:
+        """SQLAlchemy's dialect of the engines, for statements the driver sends itself."""
+        return self._write_engine.dialect
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[ReadConn]:
@@ -143,30 +182,34 @@ class Database:
                     OPTIMISTIC.reset(optimistic)
         raise AssertionError("unreachable")
 
-    async def run_alone(self, work: Callable[[WriteConn], Awaitable[T]]) -> T:
-        """``work`` on a connection where each statement commits on its own (no BEGIN, no
+    async def run_alone(self, work: Callable[[ConnOnDemand], Awaitable[T]]) -> T:
+        """``work`` with a connection where each statement commits on its own (no BEGIN, no
         COMMIT round trip: a statement that takes a lock holds it only while the server
-        runs and commits it). Checked out without a ping; run once more on a fresh
-        connection when the connection turns out lost before ``work`` sent a write
-        (``writing()``). A loss after that is ``DatabaseUnavailable`` (503): the write may
-        or may not have committed, as with a lost COMMIT."""
+        runs and commits it), checked out when ``work`` first asks for it: a publish whose
+        statement goes out on a kept connection (``publish_connections``) and reads nothing
+        never takes one from the pool. Checked out without a ping; ``work`` runs once more
+        on a fresh connection when its connection turns out lost before ``work`` sent a
+        write (``writing()``). A loss after that is ``DatabaseUnavailable`` (503): the
+        write may or may not have committed, as with a lost COMMIT."""
         for attempt in (1, 2):
-            optimistic = OPTIMISTIC.set(True)
             wrote = _WROTE.set(False)
             try:
-                async with self._write_engine.connect() as conn:
-                    OPTIMISTIC.reset(optimistic)
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    return await work(WriteConn(conn))
+                async with AsyncExitStack() as stack:
+                    return await work(_OnDemand(self._write_engine, stack))
             except Exception as exc:
                 lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
                 if attempt == 2 or _WROTE.get() or not lost:
                     _reraise(exc)
             finally:
-                if OPTIMISTIC.get():
-                    OPTIMISTIC.reset(optimistic)
                 _WROTE.reset(wrote)
         raise AssertionError("unreachable")
+
+    def statements_watched(self) -> bool:
+        """Something watches the statements SQLAlchemy sends on the write engine (a test
+        counting them, the bench capturing them): a publish then sends its statement
+        through SQLAlchemy, not on a kept connection, so that it is seen."""
+        dispatch = self._write_engine.sync_engine.dispatch
+        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:

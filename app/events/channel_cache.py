@@ -18,7 +18,7 @@ from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from app.errors import EventgraphError
-from db.database import Database, WriteConn
+from db.database import ConnOnDemand, Database
 from db.repositories import channels as channel_repo
 from db.repositories.channels import ChannelRow
 from db.repositories.errors import StaleReferenceError
@@ -32,7 +32,7 @@ _caches: WeakKeyDictionary[Database, dict[str, tuple[ChannelRow, str]]] = WeakKe
 
 
 async def with_channel(
-    conn: WriteConn,
+    conn: ConnOnDemand,
     db: Database,
     channel_id: str,
     store: Callable[[ChannelRow | None, str | None], Awaitable[T]],
@@ -49,7 +49,7 @@ async def with_channel(
             # out of date (a schema relaxed, a channel moved since): nothing was stored, so
             # decide again on the channel as it is now.
             cache.pop(channel_id, None)
-    found = await channel_repo.get_channel_versioned(conn, channel_id)
+    found = await channel_repo.get_channel_versioned(await conn(), channel_id)
     if found is None:
         return await store(None, None)
     result = await store(found[0], None)  # just read: as current as any read before an insert

@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from app.events.read import EventRow
-from db.database import WriteConn
+from db.database import ConnOnDemand, WriteConn
 from db.notify import Notice
 from db.repositories.event_writes import OutboxRow
 
@@ -44,7 +44,7 @@ class DeliveryTarget(Protocol):
     """Something that receives every published or replayed event."""
 
     async def stage_in_statement(
-        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+        self, conn: ConnOnDemand, channel: Mapping[str, Any], rows: Sequence[EventRow]
     ) -> InStatement:
         """For a publish of ``rows`` (checked, not stored yet: no ``seq``) into
         ``channel`` as one statement: the outbox row that statement writes beside them,
@@ -86,7 +86,7 @@ class Delivery:
         return [notice for notice in notices if notice is not None]
 
     async def stage_in_statement(
-        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+        self, conn: ConnOnDemand, channel: Mapping[str, Any], rows: Sequence[EventRow]
     ) -> InStatement:
         """The one outbox row a one-statement publish writes, ``NOTHING``, or
         ``TRANSACTION`` (a target needs it, or two targets each have a row)."""

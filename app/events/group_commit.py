@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 from app.observability.metrics import PUBLISH_JOINED, PUBLISH_STATEMENTS
-from db.database import Database, DatabaseUnavailable, WriteConn, writing
+from db.database import ConnOnDemand, Database, DatabaseUnavailable, writing
 from db.notify import Notice
 from db.publish_connection import KEPT
 from db.repositories import event_writes
@@ -89,9 +89,12 @@ class _Group:
 _groups: WeakKeyDictionary[Database, _Group] = WeakKeyDictionary()
 
 
-async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Notice | None) -> None:
-    """Store ``part`` (its rows get ``seq``) in this process's next publish statement,
-    sent on ``conn`` if this publish leads it; raises as ``insert_events`` does."""
+async def insert(
+    db: Database, conn: ConnOnDemand, part: InsertPart, *, notice: Notice | None
+) -> None:
+    """Store ``part`` (its rows get ``seq``) in this process's next publish statement, if
+    this publish leads it sent on a kept connection (or on ``conn`` while something
+    watches SQLAlchemy's statements); raises as ``insert_events`` does."""
     group = _groups.setdefault(db, _Group())
     member = _Member(part, notice)
     if not group.lead():
@@ -116,23 +119,28 @@ async def insert(db: Database, conn: WriteConn, part: InsertPart, *, notice: Not
         group.hand_off()
 
 
-async def _alone(db: Database, conn: WriteConn, member: _Member) -> None:
+async def _send(
+    db: Database, conn: ConnOnDemand, parts: list[InsertPart], notice: Notice | None
+) -> None:
     PUBLISH_STATEMENTS.inc()
-    await event_writes.insert_parts(
-        conn, [member.part], notice=member.notice, kept=db.publish_connections
-    )
+    kept = db.publish_connections
+    if kept is not None and not db.statements_watched():
+        await event_writes.insert_parts_kept(kept, db.sql_dialect, parts, notice=notice)
+    else:
+        await event_writes.insert_parts(await conn(), parts, notice=notice)
 
 
-async def _run(db: Database, conn: WriteConn, members: list[_Member]) -> None:
+async def _alone(db: Database, conn: ConnOnDemand, member: _Member) -> None:
+    await _send(db, conn, [member.part], member.notice)
+
+
+async def _run(db: Database, conn: ConnOnDemand, members: list[_Member]) -> None:
     leader, followers = members[0], members[1:]
     if not followers:
         await _alone(db, conn, leader)
         return
     try:
-        PUBLISH_STATEMENTS.inc()
-        await event_writes.insert_parts(
-            conn, [m.part for m in members], notice=leader.notice, kept=db.publish_connections
-        )
+        await _send(db, conn, [m.part for m in members], leader.notice)
     except BaseException as exc:
         if not event_writes.stored_nothing(exc):
             _tell(followers, exc)

@@ -26,7 +26,7 @@ from app.json_input import check_value
 from app.observability.metrics import EVENTS_PUBLISHED
 from app.settings import Settings
 from app.text import check_text
-from db.database import Database, WriteConn
+from db.database import ConnOnDemand, Database, WriteConn, at_hand
 from db.notify import Notice
 from db.repositories import channels as channel_repo
 from db.repositories import event_writes
@@ -156,7 +156,7 @@ async def publish_events(
                 conn, principal=principal, key=idempotency_key, event_ids=[r["id"] for r in rows]
             )
         await delivery.stage_wake(conn, DeliveryKind.PUBLISHED)
-        stored = await _store(conn, principal, channel_id, drafts, rows, path_of)
+        stored = await _store(at_hand(conn), principal, channel_id, drafts, rows, path_of)
         await delivery.stage(conn, stored, DeliveryKind.PUBLISHED)
         return None, (stored, channel)
 
@@ -202,7 +202,7 @@ async def _publish_alone(
     if len(notices) > 1:
         return None
 
-    async def store(conn: WriteConn) -> Published | None:
+    async def store(conn: ConnOnDemand) -> Published | None:
         notice = notices[0] if notices else None
 
         async def checked_store(held: ChannelRow | None, version: str | None) -> Published | None:
@@ -275,7 +275,7 @@ def _checked_rows(
 
 
 async def _store(
-    conn: WriteConn,
+    conn: ConnOnDemand,
     principal: Principal,
     channel_id: str,
     drafts: Sequence[EventDraft],
@@ -289,7 +289,7 @@ async def _store(
     parent_ids = [draft.parent_id for draft in drafts if draft.parent_id is not None]
     if parent_ids:
         readable = await event_writes.readable_event_ids(
-            conn, scope=principal.read_scope, ids=parent_ids
+            await conn(), scope=principal.read_scope, ids=parent_ids
         )
         for index, draft in enumerate(drafts):
             if draft.parent_id is not None and draft.parent_id not in readable:
@@ -299,7 +299,7 @@ async def _store(
                 )
     try:
         if grouped is None:
-            return list(await event_writes.insert_events(conn, rows))
+            return list(await event_writes.insert_events(await conn(), rows))
         db, notice, outbox, version = grouped
         await group_commit.insert(db, conn, InsertPart(rows, outbox, version), notice=notice)
         return list(rows)

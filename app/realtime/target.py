@@ -8,7 +8,7 @@ from typing import Any
 from app.events.delivery import DeliveryKind, InStatement, Staging
 from app.events.read import EventRow
 from app.realtime.hub import Hub
-from db.database import WriteConn
+from db.database import ConnOnDemand, WriteConn
 from db.notify import Notice
 
 
@@ -27,7 +27,7 @@ class RealtimeTarget:
         return self._hub.wake_notice() if kind is DeliveryKind.PUBLISHED else None
 
     async def stage_in_statement(
-        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+        self, conn: ConnOnDemand, channel: Mapping[str, Any], rows: Sequence[EventRow]
     ) -> InStatement:
         return Staging.NOTHING
 

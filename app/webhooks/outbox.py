@@ -32,7 +32,7 @@ import orjson
 from app.events.archive import event_json
 from app.events.delivery import DeliveryKind, InStatement, Staging
 from app.events.read import EventRow
-from db.database import WriteConn
+from db.database import ConnOnDemand, WriteConn, at_hand
 from db.query.ast import TRUE, Filter
 from db.query.filter_memory import matches, relations_used
 from db.query.scope import ReadScope
@@ -136,13 +136,13 @@ class WebhookOutbox:
         self._loaded_at = -CACHE_TTL_SECONDS
         self._loaded_version = -1
 
-    async def _current(self, conn: WriteConn) -> list[StagedHook]:
+    async def _current(self, conn: ConnOnDemand) -> list[StagedHook]:
         fresh = time.monotonic() - self._loaded_at < CACHE_TTL_SECONDS
         if fresh and self._loaded_version == _version:
             return self._hooks
         version, now = _version, datetime.now(UTC)
         hooks = []
-        for row in await repo.webhooks_with_creators(conn):
+        for row in await repo.webhooks_with_creators(await conn()):
             expires = row["token_expires_at"]
             if row["token_missing"] or row["token_revoked_at"] is not None:
                 continue
@@ -163,7 +163,7 @@ class WebhookOutbox:
         return hooks
 
     async def stage_in_statement(
-        self, conn: WriteConn, channel: Mapping[str, Any], rows: Sequence[EventRow]
+        self, conn: ConnOnDemand, channel: Mapping[str, Any], rows: Sequence[EventRow]
     ) -> InStatement:
         """The outbox row of a one-statement publish into ``channel``, matched in memory:
         the creator's scope against the channel row, the filter against the rows. A filter
@@ -193,7 +193,7 @@ class WebhookOutbox:
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
         if not rows:
             return
-        hooks = await self._current(conn)
+        hooks = await self._current(at_hand(conn))
         if not hooks:
             return
         channels = {row["channel_id"] for row in rows}

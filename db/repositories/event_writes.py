@@ -28,7 +28,6 @@ from db.notify import Notice
 from db.publish_connection import PublishConnections
 from db.query.scope import ReadScope, readable
 from db.repositories.channels import get_channel_versioned, insert_channel
-from db.repositories.driver_fetch import listened
 from db.repositories.errors import MissingReferenceError, StaleReferenceError
 from db.repositories.workspaces import insert_workspace
 from db.tables import events_table, positions_table
@@ -257,34 +256,52 @@ def _part_params(parts: Sequence[InsertPart]) -> dict[str, Any]:
 
 
 async def insert_parts(
-    conn: WriteConn,
-    parts: Sequence[InsertPart],
-    *,
-    notice: Notice | None = None,
-    kept: PublishConnections | None = None,
+    conn: WriteConn, parts: Sequence[InsertPart], *, notice: Notice | None = None
 ) -> None:
     """``insert_events`` for several publishes in one statement (PostgreSQL): all or
     nothing, positions in part order and contiguous within each part; sets ``seq`` on
     every part's rows. ``StaleReferenceError`` when any checked channel version is no
-    longer current, ``MissingReferenceError`` when a channel or workspace is gone.
+    longer current, ``MissingReferenceError`` when a channel or workspace is gone."""
+    driver, params = _statement(conn.dialect, parts, notice)
+    try:
+        writing()
+        result = await conn.exec_driver_sql(driver.sql, driver.arguments(params))
+        found = result.scalar_one_or_none()
+    except IntegrityError as exc:
+        raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
+    _numbered(parts, found, params)
 
-    With ``kept`` (and ``conn`` outside a transaction), the statement is sent by asyncpg
-    on one of those connections (``db/publish_connection.py``), unless something watches
-    the statements SQLAlchemy sends (a test counting them): then on ``conn``."""
+
+async def insert_parts_kept(
+    kept: PublishConnections,
+    dialect: Dialect,
+    parts: Sequence[InsertPart],
+    *,
+    notice: Notice | None = None,
+) -> None:
+    """``insert_parts`` sent by asyncpg on one of the ``kept`` connections
+    (``db/publish_connection.py``), where it commits on its own."""
+    driver, params = _statement(dialect, parts, notice)
+    try:
+        writing()
+        found = await kept.fetchval(driver.sql, driver.arguments(params))
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
+    _numbered(parts, found, params)
+
+
+def _statement(
+    dialect: Dialect, parts: Sequence[InsertPart], notice: Notice | None
+) -> tuple[_DriverSql, dict[str, Any]]:
     params = _part_params(parts)
     if notice is not None:
         params["notice_channel"], params["notice_payload"] = notice
     key = ("checked_ids" in params, "outbox_kinds" in params, notice is not None)
-    driver = _driver_sql(conn.dialect, key)
-    try:
-        writing()
-        if kept is not None and not conn.in_transaction() and not listened(conn):
-            found = await kept.fetchval(driver.sql, driver.arguments(params))
-        else:
-            result = await conn.exec_driver_sql(driver.sql, driver.arguments(params))
-            found = result.scalar_one_or_none()
-    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
-        raise MissingReferenceError(str(parts[0].rows[0].get("channel_id"))) from exc
+    return _driver_sql(dialect, key), params
+
+
+def _numbered(parts: Sequence[InsertPart], found: Any, params: Mapping[str, Any]) -> None:
+    """Set ``seq`` on the parts' rows from the statement's last position (``found``)."""
     if found is None:
         raise StaleReferenceError(str(parts[0].rows[0]["channel_id"]))
     last = int(found) - int(params["n"])

@@ -19,7 +19,7 @@ from app.events import group_commit
 from app.events.delivery import Delivery, DeliveryKind
 from app.events.publish import EventDraft
 from app.settings import Settings
-from db.database import Database, WriteConn
+from db.database import ConnOnDemand, Database, WriteConn
 from db.repositories.event_writes import OutboxRow
 from tests.app.conftest import make_channel, make_workspace
 from tests.app.test_publish_alone import _publish_one, statements_sent
@@ -141,7 +141,7 @@ class Outbox:
     """A delivery target with an outbox row for every publish (as a webhook matched in
     memory): the statement writes it with the events' ids and positions."""
 
-    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> OutboxRow:
+    async def stage_in_statement(self, conn: ConnOnDemand, channel: Any, rows: Any) -> OutboxRow:
         return OutboxRow(DeliveryKind.PUBLISHED.value, orjson.dumps([["hook", None]]).decode())
 
     async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:

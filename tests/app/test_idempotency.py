@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.read import EventRow
 from app.state import AppState
-from db.database import WriteConn
+from db.database import ConnOnDemand, WriteConn
 from db.repositories import idempotency as key_repo
 from db.tables import events_table, idempotency_table
 from tests.fixtures.app import ADMIN_SECRET, Api
@@ -34,7 +34,7 @@ class Recorder:
         self.staged: list[str] = []
         self.delivered: list[str] = []
 
-    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+    async def stage_in_statement(self, conn: ConnOnDemand, channel: Any, rows: Any) -> Staging:
         return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:

@@ -22,7 +22,7 @@ from app.realtime.bus import PostgresBus
 from app.realtime.hub import Hub
 from app.realtime.target import RealtimeTarget
 from app.settings import Settings
-from db.database import Database, WriteConn
+from db.database import ConnOnDemand, Database, WriteConn
 from tests.app.conftest import make_channel, make_workspace
 from tests.fixtures.databases import terminate_backend
 
@@ -93,7 +93,7 @@ def statements_sent(
 class NeedsTransaction:
     """A target whose staging needs the stored rows (as a webhook with a relation filter)."""
 
-    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+    async def stage_in_statement(self, conn: ConnOnDemand, channel: Any, rows: Any) -> Staging:
         return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[Any], kind: DeliveryKind) -> None:
@@ -136,8 +136,8 @@ async def test_a_one_statement_publish_wakes_the_other_processes_at_its_commit(
 async def test_a_lost_connection_before_the_write_runs_the_publish_again_once(
     db: Database, settings: Settings, channel: str
 ) -> None:
-    async def backend(conn: WriteConn) -> Any:
-        return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async def backend(conn: ConnOnDemand) -> Any:
+        return (await (await conn()).execute(text("SELECT pg_backend_pid()"))).scalar_one()
 
     channel_cache.forget(db, channel)  # the publish reads it: a statement before the write
     terminate_backend(await db.run_alone(backend))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.auth.principal import ADMIN
 from app.events.delivery import Delivery
@@ -95,3 +95,24 @@ async def test_a_refused_statement_keeps_its_connection_and_stores_nothing(
     assert await kept.fetchval("SELECT pg_backend_pid()", ()) == pid
     (row,) = await _publish(db, settings)
     assert row["seq"] == 2
+
+
+async def test_a_publish_that_reads_nothing_takes_no_pooled_connection(
+    db: Database, settings: Settings, kept: PublishConnections
+) -> None:
+    await _publish(db, settings)  # reads the channel (on a pooled connection) and keeps it
+    checkouts: list[object] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(_args)
+
+    pool = db._write_engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        for _ in range(3):
+            await _publish(db, settings, n=2)
+        await asyncio.gather(*(_publish(db, settings) for _ in range(10)))
+    finally:
+        event.remove(pool, "checkout", checked_out)
+    assert checkouts == []
+    assert len(await _stored(db)) == 1 + 3 * 2 + 10

@@ -22,6 +22,7 @@ NOT_EVENT_READS = {
     "event_writes.delete_event": "write (the app checks the delete rule first)",
     "event_writes.insert_events": "write",
     "event_writes.insert_parts": "write",
+    "event_writes.insert_parts_kept": "write",
     "event_writes.rehearse_publish": "start-up warm-up: writes made-up rows, rolled back",
     "feed.channel_access": "reads the channel row to answer 401/403/404 itself",
 }

@@ -13,7 +13,7 @@ from app.auth.principal import ADMIN
 from app.events.delivery import Delivery, DeliveryKind, Staging
 from app.events.publish import EventDraft, publish_events
 from app.events.read import EventRow
-from db.database import WriteConn
+from db.database import ConnOnDemand, WriteConn
 from tests.fixtures.app import ADMIN_SECRET, Api
 from tests.webhooks.conftest import CREATE, create_webhook, deliveries, publish, setup_world
 from tests.webhooks.receiver import Receiver
@@ -156,7 +156,7 @@ async def test_openapi_documents_the_routes(api: Api) -> None:
 
 
 class Refuses:
-    async def stage_in_statement(self, conn: WriteConn, channel: Any, rows: Any) -> Staging:
+    async def stage_in_statement(self, conn: ConnOnDemand, channel: Any, rows: Any) -> Staging:
         return Staging.TRANSACTION
 
     async def stage(self, conn: WriteConn, rows: Sequence[EventRow], kind: DeliveryKind) -> None:
