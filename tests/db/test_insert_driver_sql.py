@@ -1,7 +1,8 @@
 """The publish insert sent as its pre-compiled text (``event_writes._driver_sql``) stores
 exactly what SQLAlchemy's execute of the same statement stores, in every shape of the
-statement (channel version checked or not, outbox row or not, notice or not); and no
-statement of publishing makes asyncpg look a type up on a new connection."""
+statement (channel version checked or not, outbox row or not, notice or not, one row or
+several); the statement of one row stores what the statement of arrays stores for it;
+and no statement of publishing makes asyncpg look a type up on a new connection."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from db.repositories.event_writes import InsertPart, OutboxRow
 from tests.db.rows import insert_channel, insert_workspaces
 from tests.webhooks.conftest import store_webhook
 
-SHAPES = list(itertools.product((False, True), repeat=3))
+SHAPES = list(itertools.product((False, True), repeat=4))
 _STORED = (
     "SELECT e.id, e.seq, e.type, e.channel_id, e.workspace_id, e.subject_id, e.user_id,"
     " e.parent_id, e.publisher_id, e.publisher_name, e.data, e.meta, e.created_at"
@@ -45,7 +46,7 @@ async def db(database_url: str, dialect: str) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-def _parts(checked: bool, outbox: bool, version: str) -> list[InsertPart]:
+def _parts(checked: bool, outbox: bool, single: bool, version: str) -> list[InsertPart]:
     def rows(n: int) -> list[dict[str, Any]]:
         return event_writes.prepare(
             [
@@ -58,27 +59,35 @@ def _parts(checked: bool, outbox: bool, version: str) -> list[InsertPart]:
         )  # fmt: skip
 
     box = OutboxRow("published", '[["h1", "u1"]]') if outbox else None
+    if single:  # the second row of ``rows(2)``: every nullable column has a value
+        return [InsertPart(rows(2)[1:], box, version if checked else None)]
     return [
         InsertPart(rows(2), box, version if checked else None),
         InsertPart(rows(1), None, version if checked else None),
     ]
 
 
-async def _store(db: Database, shape: tuple[bool, bool, bool], *, general: bool) -> Any:
-    checked, outbox, notice = shape
+async def _store(
+    db: Database, shape: tuple[bool, bool, bool, bool], *, general: bool, arrays: bool = False
+) -> Any:
+    """Store the shape's parts: by SQLAlchemy's execute (``general``; with ``arrays``, by
+    the statement of arrays even for one row), else by ``insert_parts``."""
+    checked, outbox, notice, single = shape
 
     async def work(conn: WriteConn) -> Any:
         found = await channel_repo.get_channel_versioned(conn, "c1")
         assert found is not None
         after_seq = await conn.scalar(text("SELECT coalesce(max(seq), 0) FROM events"))
         after_box = await conn.scalar(text("SELECT coalesce(max(id), 0) FROM webhook_outbox"))
-        parts = _parts(checked, outbox, found[1])
+        parts = _parts(checked, outbox, single, found[1])
         note = ("eg_test_driver_sql", "hello") if notice else None
         if general:
-            params = event_writes._part_params(parts)
+            single_statement = single and not arrays
+            params = event_writes._part_params(parts, single=single_statement)
             if note is not None:
                 params["notice_channel"], params["notice_payload"] = note
-            await conn.execute(event_writes._INSERT_PG[shape], params)
+            statement = event_writes._INSERT_PG[(checked, outbox, notice, single_statement)]
+            await conn.execute(statement, params)
         else:
             await event_writes.insert_parts(conn, parts, notice=note)
         stored = (await conn.execute(text(_STORED), {"after": after_seq})).mappings().all()
@@ -102,23 +111,34 @@ def _boxes(boxes: list[dict[str, Any]], after: int) -> list[Any]:
     return out
 
 
-def _id(shape: tuple[bool, bool, bool]) -> str:
-    checked, outbox, notice = shape
-    return f"checked{checked:d}-outbox{outbox:d}-notice{notice:d}"
+def _id(shape: tuple[bool, bool, bool, bool]) -> str:
+    checked, outbox, notice, single = shape
+    return f"checked{checked:d}-outbox{outbox:d}-notice{notice:d}-single{single:d}"
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=_id)
 async def test_driver_sql_stores_what_sqlalchemy_stores(
-    db: Database, shape: tuple[bool, bool, bool]
+    db: Database, shape: tuple[bool, bool, bool, bool]
 ) -> None:
     general, general_boxes, general_after, _ = await _store(db, shape, general=True)
     driver, driver_boxes, driver_after, prepared = await _store(db, shape, general=False)
-    assert len(driver) == 3
+    assert len(driver) == (1 if shape[3] else 3)
     # the statement's positions set on the rows, their prepared times stored as they were
     assert prepared == [(row["seq"], row["created_at"]) for row in driver]
     assert _relative(driver, driver_after) == _relative(general, general_after)
     assert _boxes(driver_boxes, driver_after) == _boxes(general_boxes, general_after)
     assert len(driver_boxes) == (1 if shape[1] else 0)
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s[3]], ids=_id)
+async def test_one_row_is_stored_as_the_statement_of_arrays_stores_it(
+    db: Database, shape: tuple[bool, bool, bool, bool]
+) -> None:
+    arrays, arrays_boxes, arrays_after, _ = await _store(db, shape, general=True, arrays=True)
+    single, single_boxes, single_after, _ = await _store(db, shape, general=False)
+    assert len(single) == 1
+    assert _relative(single, single_after) == _relative(arrays, arrays_after)
+    assert _boxes(single_boxes, single_after) == _boxes(arrays_boxes, arrays_after)
 
 
 async def test_publishing_on_new_connections_looks_up_no_type(
