@@ -28,7 +28,6 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.permission import PermissionExtension
-from strawberry.types.arguments import convert_arguments
 
 from app.auth.principal import Principal
 from app.errors import RETRY_AFTER_SECONDS, EventgraphError
@@ -37,6 +36,7 @@ from app.events.read import NodeField
 from app.state import AppState
 from db.database import DatabaseUnavailable
 from graphql_schema.errors import format_error
+from graphql_schema.fast_path.arguments import compile_arguments
 from graphql_schema.fast_path.execute import NotServed, render_columns
 from graphql_schema.fast_path.fields import ENABLED
 from graphql_schema.fast_path.plan import (
@@ -62,7 +62,9 @@ SERVED = (
     and _FIELD.permission_classes == [IsAuthenticated]
     and all(isinstance(extension, PermissionExtension) for extension in _FIELD.extensions)
 )
-_SCHEMA_CTX = (schema.schema_converter.scalar_registry, schema.config)
+_CONVERT_ARGUMENTS = compile_arguments(
+    _FIELD.arguments, schema.schema_converter.scalar_registry, schema.config
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +135,7 @@ async def execute_publish(
         raise NotServed
     try:
         raw = get_argument_values(plan.field_def, plan.field_node, coerced)
-        scalar_registry, config = _SCHEMA_CTX
-        kwargs = convert_arguments(
-            raw, _FIELD.arguments, scalar_registry=scalar_registry, config=config
-        )
+        kwargs = _CONVERT_ARGUMENTS(raw)
         events: list[EventInput] = kwargs["events"]
         drafts = [item.to_draft() for item in events]
     except (GraphQLError, EventgraphError, ValueError, TypeError, KeyError):
