@@ -129,7 +129,8 @@ def _insert_statement(shape: Shape) -> TextClause:
 
 # Every shape's statement, built once (building a statement costs more CPU than running it).
 _INSERT_PG = {
-    shape: _insert_statement(shape) for shape in itertools.product((False, True), repeat=4)
+    (checked, outbox, notice, single): _insert_statement((checked, outbox, notice, single))
+    for checked, outbox, notice, single in itertools.product((False, True), repeat=4)
 }
 
 
