@@ -18,6 +18,7 @@ from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
 from db.faults import as_unavailable
+from db.kept_read import KeptRead
 from db.publish_connection import KEPT, PublishConnections
 from db.sqlite_threads import SqliteThreads
 
@@ -101,6 +102,11 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         return self._read_engine
+
+    def kept_read(self) -> KeptRead | None:
+        """A read connection for one task to keep and read on again and again
+        (PostgreSQL; ``None`` on SQLite, where reads stay pooled)."""
+        return KeptRead(self._read_engine) if self.dialect == "postgresql" else None
 
     @property
     def sql_dialect(self) -> Dialect:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from app.errors import ServiceUnavailable, Unauthenticated
 from app.events.read import EventRow
@@ -50,6 +51,7 @@ HOLE_WAIT = 0.02
 """Seconds the tail waits for the publish that fills a hole below the rows it keeps (a
 member of a joined statement that has not reported yet) before it reads the database."""
 Batch = list[tuple[EventRow, bool]]  # (row, channel is private)
+T = TypeVar("T")
 
 
 class Hub:
@@ -72,6 +74,7 @@ class Hub:
         self._in_round = False  # the tail task is inside a round (it may be awaiting)
         self._replays: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._reader = db.kept_read()  # the tail's reads (on SQLite: pooled)
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -88,6 +91,8 @@ class Hub:
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks)
         await self.bus.stop()
+        if self._reader is not None:
+            await self._reader.close()
 
     async def _take_position(self) -> bool:
         try:
@@ -281,7 +286,7 @@ class Hub:
             elif read:
                 # Run on every wake-up that reads: no checkout ping, a retry instead.
                 self._held_since_read = False
-                rows = await self.db.run_read(lambda conn: self._next_rows(conn, limit))
+                rows = await self._read(lambda conn: self._next_rows(conn, limit))
                 STREAM_TAIL_FROM_DATABASE.inc()
                 if not rows:
                     return
@@ -316,6 +321,12 @@ class Hub:
         else:
             for seq in range(self.position + 1, through + 1):
                 held.pop(seq, None)
+
+    async def _read(self, work: Callable[[ReadConn], Awaitable[T]]) -> T:
+        """``work`` on the tail's kept connection (``db/kept_read.py``), else pooled."""
+        if self._reader is not None:
+            return await self._reader.run(work)
+        return await self.db.run_read(work)
 
     async def _next_rows(self, conn: ReadConn, limit: int) -> list[stream_repo.Row]:
         return await stream_repo.tail(conn, after_seq=self.position, limit=limit)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import text
 
 from app.auth.principal import ADMIN
 from app.realtime.hub import Hub
@@ -22,6 +23,7 @@ from app.state import AppState
 from db.query.ast import Compare, Related
 from db.repositories import stream as stream_repo
 from tests.fixtures.app import Api, running_api
+from tests.fixtures.databases import terminate_backend
 from tests.graphql.helpers import publish, seed_basic
 
 # Key order, numbers jsonb writes otherwise, non-ASCII keys of equal length, nesting.
@@ -306,3 +308,56 @@ async def test_another_app_interleaving_loses_and_repeats_nothing(
     assert sorted(got_ids) == sorted(ids)
     assert got_ids[:24] == ids[:24]
     _same(got, await _stored(hub, got_ids))
+
+
+async def _kept_pid(hub: Hub) -> int:
+    assert hub._reader is not None
+
+    async def pid(conn: Any) -> int:
+        return int(await conn.scalar(text("SELECT pg_backend_pid()")))
+
+    return await hub._reader.run(pid)
+
+
+async def test_the_tail_reads_another_process_s_events_on_a_connection_it_keeps(
+    api: Api, settings: Settings, dialect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if dialect != "postgresql":
+        pytest.skip("on SQLite the tail's reads are pooled")
+    await seed_basic(api)
+    hub = _hub(api)
+    reads = _tail_reads(hub, monkeypatch)
+    async with (
+        running_api(settings) as other,
+        open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream,
+    ):
+        kept = await _kept_pid(hub)
+        ids = []
+        for n in range(3):
+            ids += [row["id"] for row in await publish(other, "pub", {"data": {"n": n}})]
+            await _take(stream, 1)
+            assert await _kept_pid(hub) == kept  # the same connection, between the reads
+    assert reads == ids
+
+
+async def test_a_lost_tail_connection_is_replaced_and_nothing_is_missed(
+    api: Api, settings: Settings, dialect: str
+) -> None:
+    if dialect != "postgresql":
+        pytest.skip("on SQLite the tail's reads are pooled")
+    await seed_basic(api)
+    hub = _hub(api)
+    async with (
+        running_api(settings) as other,
+        open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream,
+    ):
+        first = await publish(other, "pub", {"data": {"n": 0}})
+        await _take(stream, 1)
+        lost = await _kept_pid(hub)
+        terminate_backend(lost)
+        ids = [row["id"] for row in await publish(other, "pub", {"data": {"n": 1}})]
+        ids += [row["id"] for row in await publish(other, "pub", {"data": {"n": 2}})]
+        got = await asyncio.wait_for(_take(stream, 2), 10)  # the tail's timer is 60 s
+        assert [item.row["id"] for item in got] == ids
+        assert await _kept_pid(hub) != lost
+    assert first
