@@ -98,8 +98,7 @@ async def fetch_rows(
         compiled = _compiled(stmt, conn.dialect)
     if compiled is None:
         return await _through_sqlalchemy(conn, stmt, params)
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await _driver(conn)
     try:
         records = await driver.fetch(compiled.sql, *compiled.arguments(params))
     except asyncpg.exceptions.QueryCanceledError:
@@ -116,6 +115,16 @@ async def fetch_rows(
         for row in rows:
             row[name] = processor(row[name])
     return rows
+
+
+async def _driver(conn: ReadConn) -> Any:
+    """The asyncpg connection under ``conn``: read off the checked-out connection
+    (``get_raw_connection`` switches greenlets to do the same, about 20 µs), unless it
+    was invalidated (then SQLAlchemy's own way, which may reconnect)."""
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated:
+        return sync.connection.driver_connection
+    return (await conn.get_raw_connection()).driver_connection
 
 
 def listened(conn: ReadConn | WriteConn) -> bool:
