@@ -6,18 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
-from typing import NewType, NoReturn, TypeVar
+from typing import NewType, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import OPTIMISTIC, create_engines, create_publish_engine
+from db.engine import OPTIMISTIC, create_engines, create_publish_engine, statements_watched
 from db.faults import DatabaseBusy as DatabaseBusy
 from db.faults import DatabaseUnavailable as DatabaseUnavailable
 from db.faults import StatementTimeout as StatementTimeout
-from db.faults import as_unavailable
+from db.faults import reraise
 from db.kept_read import KeptRead
 from db.publish_connection import KEPT, PublishConnections
 from db.sqlite_threads import SqliteThreads
@@ -120,7 +120,7 @@ class Database:
             async with self._read_engine.connect() as conn:
                 yield ReadConn(conn)
         except Exception as exc:
-            _reraise(exc)
+            reraise(exc)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[ReadConn]:
@@ -135,7 +135,7 @@ class Database:
                 async with conn.begin():
                     yield ReadConn(conn)
         except Exception as exc:
-            _reraise(exc)
+            reraise(exc)
 
     async def run_read(
         self, work: Callable[[ReadConn], Awaitable[T]], *, snapshot: bool = False
@@ -182,7 +182,7 @@ class Database:
             except Exception as exc:
                 lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
                 if attempt == 2 or committing or not lost:
-                    _reraise(exc)
+                    reraise(exc)
             finally:
                 if OPTIMISTIC.get():
                     OPTIMISTIC.reset(optimistic)
@@ -205,7 +205,7 @@ class Database:
             except Exception as exc:
                 lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
                 if attempt == 2 or _WROTE.get() or not lost:
-                    _reraise(exc)
+                    reraise(exc)
             finally:
                 _WROTE.reset(wrote)
         raise AssertionError("unreachable")
@@ -214,8 +214,7 @@ class Database:
         """Something watches the statements SQLAlchemy sends on the write engine (a test
         counting them, the bench capturing them): a publish then sends its statement
         through SQLAlchemy, not on a kept connection, so that it is seen."""
-        dispatch = self._write_engine.sync_engine.dispatch
-        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+        return statements_watched(self._write_engine.sync_engine.dispatch)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteConn]:
@@ -225,7 +224,7 @@ class Database:
             async with self._write_engine.begin() as conn:
                 yield WriteConn(conn)
         except Exception as exc:
-            _reraise(exc)
+            reraise(exc)
 
     async def warm(
         self, count: int, *, rehearse: Callable[[WriteConn], Awaitable[None]] | None = None
@@ -298,10 +297,3 @@ class Database:
 def _bound(engine: AsyncEngine) -> int:
     size: int = engine.pool.size()  # type: ignore[attr-defined]  # QueuePool
     return size
-
-
-def _reraise(exc: Exception) -> NoReturn:
-    mapped = as_unavailable(exc)
-    if mapped is None or mapped is exc:
-        raise exc
-    raise mapped from exc

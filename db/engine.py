@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -10,7 +11,7 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util.concurrency import await_
 
@@ -252,6 +253,21 @@ def _jsonb_as_text(engine: AsyncEngine) -> None:
                 "jsonb", encoder=str, decoder=orjson.loads, schema="pg_catalog", format="text"
             )
         )
+
+
+def statements_watched(dispatch: Any) -> bool:
+    """Whether ``before/after_cursor_execute`` listeners watch the statements of an engine
+    or connection (its ``dispatch``): a test counting them, the bench capturing them. Then
+    statements go through SQLAlchemy, never past it with the driver, so they are seen."""
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+async def discard(conn: AsyncConnection) -> None:
+    """Drop a connection kept checked out whose state is unknown (lost, cancelled
+    mid-statement): invalidated, then returned."""
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
+        await conn.close()
 
 
 OPTIMISTIC: ContextVar[bool] = ContextVar("eventgraph_optimistic_checkout", default=False)

@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
+from typing import NoReturn
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
@@ -130,6 +131,15 @@ class _Throttle:
 
 
 _throttle = _Throttle(interval=1.0)
+
+
+def reraise(exc: Exception) -> NoReturn:
+    """Raise ``exc`` as ``as_unavailable`` maps it (itself when it is not a database
+    failure)."""
+    mapped = as_unavailable(exc)
+    if mapped is None or mapped is exc:
+        raise exc
+    raise mapped from exc
 
 
 def as_unavailable(exc: BaseException) -> DatabaseUnavailable | None:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.engine import OPTIMISTIC
-from db.faults import as_unavailable
+from db.engine import OPTIMISTIC, discard
+from db.faults import reraise
 
 if TYPE_CHECKING:
     from db.database import ReadConn
@@ -54,10 +54,7 @@ class KeptRead:
                 await self._discard()
                 lost = isinstance(exc, DBAPIError) and exc.connection_invalidated
                 if attempt == 2 or not lost:
-                    mapped = as_unavailable(exc)
-                    if mapped is None or mapped is exc:
-                        raise
-                    raise mapped from exc
+                    reraise(exc)
             except BaseException:  # cancelled mid-read: the driver's state is unknown
                 await self._discard()
                 raise
@@ -81,6 +78,4 @@ class KeptRead:
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.invalidate()
-                await conn.close()
+            await discard(conn)

@@ -1,7 +1,7 @@
 """Write connections kept checked out for the one-statement publish, sent by asyncpg.
 
 A publish on PostgreSQL is one statement that commits on its own (``Database.run_alone``,
-``event_writes.insert_parts``), and this process has at most ``KEPT`` of them in flight
+``event_writes.insert_parts_kept``), and this process has at most ``KEPT`` of them in flight
 (``app/events/group_commit.py``). Through SQLAlchemy, the statement costs about 370-470 µs
 of CPU: about 150 µs are the checkout and check-in around an executed statement (the
 autocommit isolation level set and reset) and 70-110 µs SQLAlchemy's execution; asyncpg's
@@ -30,6 +30,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.engine import discard
 from db.faults import is_lost_connection
 
 KEPT = 2
@@ -57,13 +58,13 @@ class PublishConnections:
                 assert sync is not None  # connected
                 driver: Any = sync.connection.driver_connection
                 if driver.is_closed() and tries < _TRIES:
-                    await _discard(conn)  # its server went away; nothing was sent on it
+                    await discard(conn)  # its server went away; nothing was sent on it
                     continue
                 try:
                     value = await driver.fetchval(sql, *args)
                 except asyncio.CancelledError:
                     # Cancelled mid-statement: asyncpg's protocol state is unknown, drop it.
-                    task = asyncio.create_task(_discard(conn))
+                    task = asyncio.create_task(discard(conn))
                     self._closing.add(task)
                     task.add_done_callback(self._closing.discard)
                     raise
@@ -71,13 +72,13 @@ class PublishConnections:
                     # Its protocol refused to start the statement (a backend terminated
                     # while the connection was kept answers so before its socket closes):
                     # nothing was sent, so another connection may send it.
-                    await _discard(conn)
+                    await discard(conn)
                     if tries == _TRIES:
                         raise
                     continue
                 except Exception as exc:
                     if is_lost_connection(exc) or driver.is_closed():
-                        await _discard(conn)
+                        await discard(conn)
                     else:
                         self._idle.append(conn)
                     raise
@@ -91,9 +92,3 @@ class PublishConnections:
             with contextlib.suppress(Exception):
                 await conn.close()
         await asyncio.gather(*self._closing, return_exceptions=True)
-
-
-async def _discard(conn: AsyncConnection) -> None:
-    with contextlib.suppress(Exception):
-        await conn.invalidate()
-        await conn.close()

@@ -30,7 +30,8 @@ import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
-from db.database import ReadConn, WriteConn
+from db.database import ReadConn
+from db.engine import statements_watched
 
 _CACHE_SIZE = 512
 
@@ -94,7 +95,7 @@ async def fetch_rows(
     compiled = None
     # In a transaction (``Database.snapshot``: the page and its total in one snapshot)
     # SQLAlchemy's driver adapter sends its BEGIN with the first statement it executes.
-    if conn.dialect.name == "postgresql" and not conn.in_transaction() and not listened(conn):
+    if conn.dialect.name == "postgresql" and not conn.in_transaction() and not _watched(conn):
         compiled = _compiled(stmt, conn.dialect)
     if compiled is None:
         return await _through_sqlalchemy(conn, stmt, params)
@@ -127,11 +128,9 @@ async def _driver(conn: ReadConn) -> Any:
     return (await conn.get_raw_connection()).driver_connection
 
 
-def listened(conn: ReadConn | WriteConn) -> bool:
-    """Something watches the statements SQLAlchemy sends (a test counting them, the
-    bench capturing them): let it see this one."""
+def _watched(conn: ReadConn) -> bool:
     dispatch = conn.sync_connection.dispatch if conn.sync_connection else None
-    return dispatch is None or bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+    return dispatch is None or statements_watched(dispatch)
 
 
 async def _through_sqlalchemy(

@@ -250,8 +250,6 @@ def _part_params(parts: Sequence[InsertPart], *, single: bool) -> dict[str, Any]
     # afresh) the first time each connection meets it, on the publish's own path.
     params["created_at"] = [row["created_at"].isoformat() for row in rows]
     if single:
-        if len(rows) != 1:
-            raise ValueError(f"single: one row in all, not {len(rows)}")
         params = {name: values[0] for name, values in params.items()}
     params["n"] = len(rows)
     checked = {
@@ -333,7 +331,7 @@ def _numbered(parts: Sequence[InsertPart], found: Any, params: Mapping[str, Any]
 
 
 def stored_nothing(exc: BaseException) -> bool:
-    """Whether ``exc`` from ``insert_parts`` means the database refused the statement (it
+    """Whether ``exc`` from ``insert_parts(_kept)`` means the database refused the statement (it
     stored nothing and its connection is usable), rather than an unknown outcome."""
     if isinstance(exc, StaleReferenceError | MissingReferenceError):
         return True
