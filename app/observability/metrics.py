@@ -104,6 +104,12 @@ STREAM_DIRECT = Counter(
     " without executing the selection per event",
     registry=REGISTRY,
 )
+STREAM_WRITTEN_IN_FAN_OUT = Counter(
+    "eventgraph_stream_written_in_fan_out",
+    "Subscription events written to the WebSocket by the fan-out itself, without waiting"
+    " for the subscription's task",
+    registry=REGISTRY,
+)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 STREAM_LATENCY = LoopHistogram(  # observed once per delivery
     "eventgraph_stream_delivery_latency_seconds",

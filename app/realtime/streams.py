@@ -13,9 +13,10 @@ from the iterator.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from app.auth.principal import Principal
@@ -74,7 +75,7 @@ async def open_stream(
     after: str | None,
     snapshot: int | None,
     transport: Transport = "websocket",
-) -> AsyncIterator[AsyncIterator[StreamEvent]]:
+) -> AsyncIterator[EventStream]:
     """Open a stream of the events ``principal`` may read that match ``filter``.
 
     ``snapshot: N`` first delivers the last N matches (oldest first); ``after: <id>`` every
@@ -94,7 +95,7 @@ async def open_stream(
     gauge = STREAM_SUBSCRIBERS.labels(transport)
     gauge.inc()
     try:
-        stream = _EventStream(
+        stream = EventStream(
             hub,
             subscriber,
             after=(after, after_seq) if after is not None and after_seq is not None else None,
@@ -108,7 +109,7 @@ async def open_stream(
         gauge.dec()
 
 
-class _EventStream:
+class EventStream:
     """Backlog (snapshot or after), then the live queue.
 
     The subscriber is registered before the backlog is read, so every event committed
@@ -136,7 +137,7 @@ class _EventStream:
         self._backlog: list[stream_repo.Row] = []  # newest first, popped from the end
         self._backlog_open = after is not None or bool(snapshot)
 
-    def __aiter__(self) -> _EventStream:
+    def __aiter__(self) -> EventStream:
         return self
 
     async def __anext__(self) -> StreamEvent:
@@ -151,13 +152,43 @@ class _EventStream:
                 row, replayed = await self._subscriber.next()
             except Overflowed:
                 raise SlowConsumer(self.resume_after) from None
-            if replayed:
-                return StreamEvent(row, True, self.resume_after)
-            if row["seq"] > self._delivered_upto:
-                break
-        self.resume_after = row["id"]
-        STREAM_LATENCY.observe(max(0.0, time.time() - row["created_at"].timestamp()))
+            event = self._live(row, replayed)
+            if event is not None:
+                self._handed(event)
+                return event
+
+    def write_in_fan_out(self, write: Callable[[StreamEvent], bool] | None) -> None:
+        """Let the fan-out hand live events to ``write`` itself, in its own task, while
+        this stream's reader waits with nothing queued (``Subscriber.push``): the event
+        does not wait for the reader's task to come round on a busy event loop. ``write``
+        returns False when it cannot take the event now (it is then queued, as without
+        it); None stops it."""
+        self._subscriber.sink = None if write is None else partial(self._write_live, write)
+
+    def _write_live(
+        self, write: Callable[[StreamEvent], bool], row: EventRow, replayed: bool
+    ) -> bool:
+        event = self._live(row, replayed)
+        if event is None:
+            return True  # in the backlog already: dropped, as __anext__ drops it
+        if not write(event):
+            return False
+        self._handed(event)
+        return True
+
+    def _live(self, row: EventRow, replayed: bool) -> StreamEvent | None:
+        """The live event for a queued row; None when the backlog had it."""
+        if replayed:
+            return StreamEvent(row, True, self.resume_after)
+        if row["seq"] <= self._delivered_upto:
+            return None
         return StreamEvent(row, False, row["id"])
+
+    def _handed(self, event: StreamEvent) -> None:
+        if not event.replayed:
+            self.resume_after = event.row["id"]
+            created = event.row["created_at"].timestamp()
+            STREAM_LATENCY.observe(max(0.0, time.time() - created))
 
     async def open(self) -> None:
         """Read the snapshot (or the first backlog page) as of now."""

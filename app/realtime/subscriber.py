@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from app.errors import EventgraphError
 from app.events.read import EventRow
@@ -40,6 +40,7 @@ class Subscriber:
         "limit",
         "overflowed",
         "scope",
+        "sink",
         "token_id",
         "types",
     )
@@ -59,6 +60,9 @@ class Subscriber:
         self._waiter: asyncio.Future[None] | None = None
         self.ended: EventgraphError | None = None
         self.overflowed = False
+        self.sink: Callable[[EventRow, bool], bool] | None = None
+        """Takes an event in the fan-out itself while the stream waits with nothing
+        queued; False: not now (``EventStream.write_in_fan_out``)."""
 
     def accepts(self, row: EventRow, private: bool, hits: Mapping[FilterKey, set[str]]) -> bool:
         if not self.scope.can_read(
@@ -80,9 +84,16 @@ class Subscriber:
             self._queue.clear()  # memory stays bounded; the client resumes from its position
             self._wake()
             return False
-        self._queue.append((row, replayed))
-        self._wake()
+        if self.sink is None or not self._waiting() or not self.sink(row, replayed):
+            self._queue.append((row, replayed))
+            self._wake()
         return True
+
+    def _waiting(self) -> bool:
+        """The stream waits in ``next`` and nothing has woken it, so nothing is queued or
+        on its way to the reader: an event handed to the sink now comes next in order."""
+        waiter = self._waiter
+        return waiter is not None and not waiter.done()
 
     def _wake(self) -> None:
         waiter = self._waiter

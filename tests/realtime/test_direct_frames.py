@@ -1,9 +1,10 @@
 """The direct writer (``graphql_schema/subscription/direct.py``) against the general path.
 
 Two raw WebSocket subscriptions per protocol select the same fields, one as the renderer
-serves it (written directly) and one with ``@include(if: true)`` on a field (executed per
-event by Strawberry and graphql-core). For the same live events, replays and the token's
-revocation, both receive the same text frames, byte for byte, through ``complete``.
+serves it (written directly, by the fan-out itself while its reader waits) and one with
+``@include(if: true)`` on a field (executed per event by Strawberry and graphql-core). For
+the same live events, replays and the token's revocation, both receive the same text
+frames, byte for byte, through ``complete``.
 """
 
 from __future__ import annotations
@@ -49,15 +50,19 @@ async def _open(server: Server, protocol: str, secret: str, query: str, flt: obj
     return ws
 
 
-async def _direct_count(server: Server) -> float:
+async def _counter(server: Server, name: str) -> float:
     async with httpx.AsyncClient(timeout=30) as http:
         text = (await http.get(f"{server.base}/metrics")).text
-    [value] = [
-        line.split()[-1]
-        for line in text.splitlines()
-        if line.startswith("eventgraph_stream_direct_subscriptions_total ")
-    ]
+    [value] = [line.split()[-1] for line in text.splitlines() if line.startswith(f"{name} ")]
     return float(value)
+
+
+async def _direct_count(server: Server) -> float:
+    return await _counter(server, "eventgraph_stream_direct_subscriptions_total")
+
+
+async def _written_in_fan_out(server: Server) -> float:
+    return await _counter(server, "eventgraph_stream_written_in_fan_out_total")
 
 
 async def _frames_until_complete(ws: Any) -> list[str]:
@@ -87,6 +92,7 @@ async def test_direct_frames_equal_the_general_paths(servers: list[Server], prot
     try:
         await asyncio.sleep(0.5)  # both registered
         assert await _direct_count(a) == before + 1  # the first one only
+        written = await _written_in_fan_out(a)
         rows = await publish_events(a, channel, *events)
         await publish_events(a, channel, {"type": "t", "data": 2})
         await graphql(
@@ -95,6 +101,8 @@ async def test_direct_frames_equal_the_general_paths(servers: list[Server], prot
             {"i": [rows[0]["id"], rows[2]["id"]]},
         )
         await asyncio.sleep(0.5)
+        # The direct subscription's reader waited for each of them: the fan-out wrote them.
+        assert await _written_in_fan_out(a) == written + len(events) + 1 + 2
         await graphql(a, "mutation($i: ID!) { revokeToken(id: $i) { id } }", {"i": token_id})
         got_direct = await _frames_until_complete(direct)
         got_general = await _frames_until_complete(general)
