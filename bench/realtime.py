@@ -23,9 +23,12 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--sweep", default=None, help="publish rates tried in order (events/s) for the p99 bound"
     )
     parser.add_argument("--sweep-duration", type=float, default=None)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat the ceiling, PostGraphile 5 and Eventgraph runs, the order reversed"
+        " every other round, and compare within each round and by the medians",
+    )
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--skip-postgraphile", action="store_true")
     parser.add_argument(
@@ -123,6 +133,48 @@ def _run_eventgraph(
     return _load(out)
 
 
+def _eventgraph(
+    harness: Path, load: list[str], args: argparse.Namespace, workers: int, out: Path
+) -> dict[str, Any]:
+    label = f"eventgraph-w{workers}"
+    return _run_eventgraph(harness, load, args, workers=workers, label=label, out=out)
+
+
+def _medians(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Per server, the median p50 and p99 over the rounds."""
+    labels = rounds[0] if rounds else {}
+    return {
+        label: {
+            key: statistics.median(r[label]["latency_ms"][key.removesuffix("_ms")] for r in rounds)
+            for key in ("p50_ms", "p99_ms")
+        }
+        for label in labels
+    }
+
+
+def _bar(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, int]]:
+    """Per Eventgraph run, in how many rounds it delivered every event exactly once with a
+    p99 no worse than PostGraphile 5's in the same round."""
+    bar: dict[str, dict[str, int]] = {}
+    for runs in rounds:
+        anchor = runs.get("postgraphile5")
+        if anchor is None:
+            continue
+        for label, r in runs.items():
+            if not label.startswith("eventgraph"):
+                continue
+            d = r["delivery"]
+            met = (
+                d["missing"] == 0
+                and d["duplicate"] == 0
+                and r["latency_ms"]["p99"] <= anchor["latency_ms"]["p99"]
+            )
+            tally = bar.setdefault(label, {"met": 0, "rounds": 0})
+            tally["met"] += met
+            tally["rounds"] += 1
+    return bar
+
+
 def _passes(result: dict[str, Any], rate: float) -> bool:
     delivery, publish = result["delivery"], result["publish"]
     return (
@@ -153,21 +205,28 @@ def main(argv: list[str]) -> None:
         subprocess.run([str(harness / "setup.sh")], check=True)
     started = time.monotonic()
 
-    runs: dict[str, dict[str, Any]] = {}
+    servers: list[tuple[str, Callable[[Path], dict[str, Any]]]] = []
     if not smoke and not args.skip_reference:
-        common.log("ceiling server (reference_server.py) ...")
-        runs["reference"] = _run_script(harness / "run_reference.sh", load, OUT / "reference.json")
+        script = harness / "run_reference.sh"
+        servers.append(("reference", lambda out: _run_script(script, load, out)))
     if not smoke and not args.skip_postgraphile:
-        common.log("PostGraphile 5 ...")
-        runs["postgraphile5"] = _run_script(
-            harness / "run_postgraphile.sh", load, OUT / "postgraphile5.json"
-        )
-    for workers in (int(w) for w in args.workers.split(",") if w):
-        label = f"eventgraph-w{workers}"
-        common.log(f"Eventgraph (serve --workers {workers}) ...")
-        runs[label] = _run_eventgraph(
-            harness, load, args, workers=workers, label=label, out=OUT / f"{label}.json"
-        )
+        pg5 = harness / "run_postgraphile.sh"
+        servers.append(("postgraphile5", lambda out: _run_script(pg5, load, out)))
+    servers.extend(
+        (f"eventgraph-w{workers}", partial(_eventgraph, harness, load, args, workers))
+        for workers in (int(w) for w in args.workers.split(",") if w)
+    )
+
+    rounds: list[dict[str, dict[str, Any]]] = []
+    for index in range(args.rounds):
+        # Reversed every other round: a server is not always the one that follows another's load.
+        order = servers if index % 2 == 0 else servers[::-1]
+        runs: dict[str, dict[str, Any]] = {}
+        for label, run in order:
+            suffix = f"-round{index + 1}" if args.rounds > 1 else ""
+            common.log(f"{label}{suffix} ...")
+            runs[label] = run(OUT / f"{label}{suffix}.json")
+        rounds.append({label: runs[label] for label, _ in servers})
 
     ceiling_rate: float | None = None
     sweep_results: list[dict[str, Any]] = []
@@ -191,7 +250,10 @@ def main(argv: list[str]) -> None:
         "filters": args.filters,
         "rate": rate,
         "duration_s": duration,
-        "runs": {label: _row(r) for label, r in runs.items()},
+        "runs": {label: _row(r) for label, r in rounds[-1].items()} if rounds else {},
+        "rounds": [{label: _row(r) for label, r in runs.items()} for runs in rounds],
+        "medians": _medians(rounds),
+        "bar": _bar(rounds),
         "sweep": sweep_results,
         "highest_rate_p99_under_100ms": ceiling_rate if sweep else None,
     }
@@ -199,7 +261,8 @@ def main(argv: list[str]) -> None:
     _print(report)
     common.log(f"wrote {OUT / 'report.json'} in {time.monotonic() - started:.0f} s")
     if smoke:
-        _assert_smoke(runs)
+        for runs in rounds:
+            _assert_smoke(runs)
 
 
 def _row(r: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +295,7 @@ def _print(report: dict[str, Any]) -> None:
          common.fmt(r["server_cpu_pct"]), common.fmt(r["db_cpu_pct"]),
          common.fmt(r["client_cpu_pct"])]
         for label, r in [
-            *report["runs"].items(),
+            *_labelled_runs(report["rounds"]),
             *((f"sweep {s['rate']:g}/s", s) for s in report["sweep"]),
         ]
     ]  # fmt: skip
@@ -242,8 +305,23 @@ def _print(report: dict[str, Any]) -> None:
     )
     if rows:
         common.print_table(headers, rows)
+    if len(report["rounds"]) > 1:
+        print("medians over the rounds (p50 / p99 ms):")
+        for label, m in report["medians"].items():
+            print(f"  {label}: {m['p50_ms']:.1f} / {m['p99_ms']:.1f}")
+    for label, tally in report["bar"].items():
+        print(
+            f"bar (all delivered once, p99 <= PostGraphile 5's in the same round), {label}:"
+            f" {tally['met']} of {tally['rounds']}"
+        )
     if report["sweep"]:
         print(f"highest publish rate with p99 < 100 ms: {report['highest_rate_p99_under_100ms']}")
+
+
+def _labelled_runs(rounds: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    if len(rounds) == 1:
+        return list(rounds[0].items())
+    return [(f"{label} #{i}", r) for i, runs in enumerate(rounds, 1) for label, r in runs.items()]
 
 
 def _assert_smoke(runs: dict[str, dict[str, Any]]) -> None:
