@@ -2,7 +2,7 @@
 
 usage: ./dev bench realtime [--harness DIR] [--subscribers 1000] [--rate 200] [--duration 20]
                             [--workers 1,2] [--sweep 50,100,200,400,800] [--sweep-duration 10]
-                            [--filters distinct|channel|all]
+                            [--filters distinct|channel|all] [--rounds N]
                             [--skip-reference] [--skip-postgraphile] [--smoke]
                             [--database eventgraph_rt] [--port N]
 
@@ -12,9 +12,11 @@ for 20 s, exact missing/duplicate/unexpected counts per subscriber. In order: th
 ceiling server (``run_reference.sh``), PostGraphile 5 (``run_postgraphile.sh``), then
 ``eventgraph serve`` on PostgreSQL for each ``--workers`` value (a fresh ``eventgraph_rt``
 database each time), then the publish-rate sweep on one process: the highest rate whose p99
-stays under 100 ms with nothing missing. ``--filters all`` (every subscriber gets every
-event) at a low rate measures the delivery side with little publishing in it. Results:
-``bench/results/realtime/``.
+stays under 100 ms with nothing missing. ``--rounds N`` repeats the ceiling, PostGraphile 5
+and Eventgraph runs N times (the order reversed every other round) and reports the median
+p50 and p99 of each and in how many rounds the bar held. ``--filters all`` (every
+subscriber gets every event) at a low rate measures the delivery side with little
+publishing in it. Results: ``bench/results/realtime/``.
 """
 
 from __future__ import annotations
