@@ -6,6 +6,7 @@ usage: python -m bench.run [--smoke] [--queries q1,q2] [--duration 20] [--warmup
        python -m bench.run realtime [...]   (the fanout benchmark: bench/realtime.py)
        python -m bench.run worst [...]      (the costliest requests: bench/worst_request.py)
        python -m bench.run publish [...]    (publishing throughput: bench/publish.py)
+       python -m bench.run stalls [...]     (long-run publish stalls: bench/publish_stalls.py)
 
 Full run: 1,000,000 events in database ``eventgraph_bench`` (seeded once, reused while
 fresh), ``eventgraph serve --workers 2`` driven by the reference ``wrk_bench.py``
@@ -32,7 +33,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, common, memory, publish, queries, realtime, worst_request
+from bench import (
+    ceiling,
+    common,
+    memory,
+    publish,
+    publish_stalls,
+    queries,
+    realtime,
+    worst_request,
+)
 
 SMOKE_EVENTS = 50_000
 
@@ -60,6 +70,9 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["realtime"]:
         realtime.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["stalls"]:
+        publish_stalls.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["worst"]:
         worst_request.main(sys.argv[2:])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.migrate import downgrade, upgrade
@@ -35,6 +37,19 @@ async def _differences(url: str) -> list[Any]:
         await engine.dispose()
 
 
+async def _storage_parameters(url: str, names: set[str]) -> dict[str, list[str] | None]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(:names)"),
+                {"names": sorted(names)},
+            )
+            return {str(name): options for name, options in rows}
+    finally:
+        await engine.dispose()
+
+
 def _describe(diff: Any) -> tuple[str, str]:
     kind, target = diff[0], diff[1]
     return kind, getattr(target, "name", str(target))
@@ -57,3 +72,22 @@ def test_downgrade_to_base_and_back(database_url: str, dialect: str) -> None:
     }
     upgrade(database_url)
     test_migrated_schema_matches_the_tables(database_url, dialect)
+
+
+GIN_INDEXES = {
+    "events_data_gin_idx",
+    "events_meta_gin_idx",
+    "events_type_trgm_idx",
+    "events_type_lower_trgm_idx",
+}
+
+
+def test_gin_indexes_move_their_pending_lists_in_small_steps(
+    database_url: str, dialect: str
+) -> None:
+    """At the default 4 MB, one publish moved the whole pending list and held every other
+    publish for a quarter of a second (migration 0011)."""
+    if dialect != "postgresql":
+        pytest.skip("GIN indexes are PostgreSQL's")
+    options = asyncio.run(_storage_parameters(database_url, GIN_INDEXES))
+    assert options == {name: ["gin_pending_list_limit=64"] for name in GIN_INDEXES}
