@@ -39,6 +39,16 @@ def sqlalchemy_url(database: str) -> str:
     return dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+async def postmaster_pid(conn: asyncpg.Connection) -> int:
+    """The PostgreSQL server's pid (the root of its process tree, for database CPU), or 0
+    when its data directory cannot be read from here."""
+    data_dir = await conn.fetchval("SHOW data_directory")
+    try:
+        return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 async def _ensure_database(name: str) -> None:
     conn = await asyncpg.connect(dsn("postgres"))
     try:

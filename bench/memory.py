@@ -7,6 +7,7 @@ the peak of ONE server process and whether it stays flat.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,13 +26,26 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants."""
     todo, seen = [pid], []
     while todo:
         current = todo.pop()
         seen.append(current)
         todo += _children(current)
     return seen
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_bytes(pid: int) -> int | None:
@@ -68,7 +82,7 @@ class RssSampler(threading.Thread):
         started = time.monotonic()
         while not self._done.is_set():
             sample: dict[int, int] = {}
-            for pid in _tree(self.root):
+            for pid in process_tree(self.root):
                 if pid not in self._commands:
                     self._commands[pid] = _cmdline(pid)
                 rss = _rss_bytes(pid) if self.keep(self._commands[pid]) else None

@@ -25,20 +25,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
 from bench import common
-from bench.memory import _tree
+from bench.memory import tree_cpu_seconds
 from bench.publish import CHANNEL, fresh_database
-from bench.startup import _group_cpu_seconds
 
 OUT = common.RESULTS / "publish_stalls.json"
 SLOW_MS = 50.0
@@ -53,25 +50,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _tree_cpu_seconds(root: int) -> float:
-    ticks = 0
-    for pid in _tree(root):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 async def _prepare(database: str, *, reset: bool) -> tuple[list[str], int]:
     """The GIN indexes of ``events`` (with ``reset``, back to the default pending list)
     and the postmaster's pid; autovacuum off for ``events``."""
     conn = await asyncpg.connect(common.dsn(database))
     try:
         await conn.execute("ALTER TABLE events SET (autovacuum_enabled = off)")
-        data_dir = await conn.fetchval("SHOW data_directory")
-        postmaster = int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
+        postmaster = await common.postmaster_pid(conn)
         names = [
             str(r[0])
             for r in await conn.fetch(
@@ -110,10 +95,10 @@ def _run(args: argparse.Namespace, *, default_limit: bool) -> dict[str, Any]:
     secret = asyncio.run(fresh_database(args.database))
     indexes, postmaster = asyncio.run(_prepare(args.database, reset=default_limit))
     with common.serve(args.database, workers=1, port=args.port) as server:
-        cpu0, db0 = _group_cpu_seconds(server.pid), _tree_cpu_seconds(postmaster)
+        cpu0, db0 = tree_cpu_seconds(server.pid), tree_cpu_seconds(postmaster)
         latencies = asyncio.run(_publish(server.url, secret, args.events))
-        cpu = _group_cpu_seconds(server.pid) - cpu0
-        db_cpu = _tree_cpu_seconds(postmaster) - db0
+        cpu = tree_cpu_seconds(server.pid) - cpu0
+        db_cpu = tree_cpu_seconds(postmaster) - db0
     ordered = sorted(latencies)
     n = len(ordered)
     return {

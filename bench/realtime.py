@@ -103,13 +103,9 @@ async def _reset_database(name: str) -> int:
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
-        data_dir = await conn.fetchval("SHOW data_directory")
+        return await common.postmaster_pid(conn)
     finally:
         await conn.close()
-    try:
-        return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _run_script(script: Path, load: list[str], out: Path) -> dict[str, Any]:
