@@ -160,10 +160,13 @@ class Hub:
     async def published(self, rows: Sequence[EventRow], *, private: bool | None) -> None:
         """After a publish of ``rows`` (``seq`` set) commits: keep them for the tail (with
         their channel's ``private`` flag; ``None``: unknown, the tail reads them), take
-        them now, and wake the other processes (unless the commit already did)."""
+        them now, and wake the other processes (unless the commit already did). The tail
+        is woken only for what is left: rows still held (it is in a round, a relation
+        filter needs the database, a hole) or a read now due."""
         self._hold(rows, private)
         queued = self._deliver_held()
-        self._wake.set()
+        if self._held or self._read_due:
+            self._wake.set()
         if rows and not self.bus.at_commit:
             await self._send(f"p {self._origin} {max(row['seq'] for row in rows)}")
         if queued:

@@ -59,6 +59,19 @@ def _tail_reads(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
+def _tail_rounds(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """One entry per round of the tail task from now on."""
+    rounds: list[None] = []
+    original = hub._catch_up
+
+    async def recording() -> None:
+        rounds.append(None)
+        await original()
+
+    monkeypatch.setattr(hub, "_catch_up", recording)
+    return rounds
+
+
 async def _take(stream: AsyncIterator[StreamEvent], n: int) -> list[StreamEvent]:
     return [await asyncio.wait_for(anext(stream), 10) for _ in range(n)]
 
@@ -142,9 +155,12 @@ async def test_the_publishing_request_queues_its_events_itself(
     async with open_stream(hub, principal=ADMIN, filter=None, after=None, snapshot=None) as stream:
         await _first_round(api, stream)
         counted = _counted(hub)
+        rounds = _tail_rounds(hub, monkeypatch)
         ids = [(await publish(api, "pub", {"data": {"n": n}}))[0]["id"] for n in range(5)]
         assert [item.row["id"] for item in await _take(stream, 5)] == ids
         assert counted()["publish"] == 5
+        await asyncio.sleep(0.1)
+        assert rounds == [], "the tail was woken with nothing left to take"
         relation = Related("channel", Compare("id", "eq", "pub"))
         async with open_stream(
             hub, principal=ADMIN, filter=relation, after=None, snapshot=None
