@@ -22,21 +22,7 @@ from pathlib import Path
 
 from app.cli.launch import start
 from bench.common import _ensure_database, log, sqlalchemy_url
-
-
-def _group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in process group ``pgid``."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields[2] is pgrp; [11], [12] are utime, stime
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+from bench.memory import tree_cpu_seconds
 
 
 def time_to_ready(env: dict[str, str], workers: int, log: Path) -> tuple[float, float]:
@@ -51,7 +37,7 @@ def time_to_ready(env: dict[str, str], workers: int, log: Path) -> tuple[float, 
             if time.monotonic() - started > 120:
                 raise RuntimeError("not ready within 120 s")
             time.sleep(0.05)
-        return time.monotonic() - started, _group_cpu_seconds(server.process.pid)
+        return time.monotonic() - started, tree_cpu_seconds(server.process.pid)
     finally:
         server.stop()
 

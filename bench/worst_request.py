@@ -40,7 +40,7 @@ from bench.common import (
     print_table,
     sqlalchemy_url,
 )
-from bench.startup import _group_cpu_seconds
+from bench.memory import tree_cpu_seconds
 
 SMOKE_EVENTS = 5_000
 LEAVES = 199  # 200 leaves at most: the OR itself is one
@@ -248,10 +248,10 @@ def measure(
             continue
         walls, cpus, outcome, size = [], [], "", 0
         for _ in range(repeat):
-            cpu_before, started = _group_cpu_seconds(pid), time.monotonic()
+            cpu_before, started = tree_cpu_seconds(pid), time.monotonic()
             outcome, size = _send(base, token, attack, timeout)
             walls.append(time.monotonic() - started)
-            cpus.append(_group_cpu_seconds(pid) - cpu_before)
+            cpus.append(tree_cpu_seconds(pid) - cpu_before)
         results.append(
             {
                 "name": attack.name,
